@@ -1,0 +1,30 @@
+# redis-tutor. Two commands do everything on a fresh Debian 12 machine:
+#   make run    set up, build the browser app and the server, serve on :8080
+#   make test   set up, then fmt check, clippy -D warnings and every test
+SHELL := /bin/bash
+TOOLS ?= $(HOME)/.local/share/redis-tutor
+export PATH := $(TOOLS)/bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test setup frontend backend lint
+
+setup:
+	@bash scripts/setup.sh
+
+frontend: setup
+	trunk build --release
+	@bash scripts/wasm-size.sh
+
+backend: setup
+	cargo build --release -p backend
+
+run: frontend backend
+	./target/release/redis-tutor
+
+lint: setup
+	cargo fmt --all -- --check
+	cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+# The browser tests drive the release build in dist/, so build it first.
+test: lint frontend
+	cargo test --workspace --exclude frontend

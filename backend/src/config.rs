@@ -1,0 +1,78 @@
+//! All server configuration, read in one place: clap flags with env
+//! fallbacks, and the named defaults they fall back to.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Where the server listens unless told otherwise.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// The engine the project's setup provisions (`make run` / `make test`).
+pub const DEFAULT_ENGINE_DIR: &str = ".engine";
+/// The course content.
+pub const DEFAULT_LESSONS_DIR: &str = "lessons";
+/// Trunk's output: the browser app.
+pub const DEFAULT_DIST_DIR: &str = "dist";
+
+/// redis-tutor: learn Redis for real-time AI, hands-on, against a real Redis of your own.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "redis-tutor", version, about, long_about = None)]
+pub struct Config {
+    /// Address to serve HTTP and WebSocket on.
+    #[arg(long, env = "REDIS_TUTOR_ADDR", default_value = DEFAULT_ADDR)]
+    pub addr: SocketAddr,
+
+    /// Folder holding the provisioned engine: `bin/redis-server` and `lib/*.so`
+    /// modules. When it has no `bin/redis-server`, `redis-server` on PATH is
+    /// used instead, without modules.
+    #[arg(long, env = "REDIS_TUTOR_ENGINE_DIR", default_value = DEFAULT_ENGINE_DIR)]
+    pub engine_dir: PathBuf,
+
+    /// Folder with `SUMMARY.md` and one markdown file per lesson.
+    #[arg(long, env = "REDIS_TUTOR_LESSONS_DIR", default_value = DEFAULT_LESSONS_DIR)]
+    pub lessons_dir: PathBuf,
+
+    /// Folder with the built browser app (`trunk build` output); every
+    /// unknown path falls back to its `index.html`.
+    #[arg(long, env = "REDIS_TUTOR_DIST_DIR", default_value = DEFAULT_DIST_DIR)]
+    pub dist_dir: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = Config::try_parse_from(["redis-tutor"]).unwrap();
+        assert_eq!(config.addr.to_string(), DEFAULT_ADDR);
+        assert_eq!(config.engine_dir, PathBuf::from(DEFAULT_ENGINE_DIR));
+        assert_eq!(config.lessons_dir, PathBuf::from(DEFAULT_LESSONS_DIR));
+        assert_eq!(config.dist_dir, PathBuf::from(DEFAULT_DIST_DIR));
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let config =
+            Config::try_parse_from(["redis-tutor", "--addr", "127.0.0.1:0", "--dist-dir", "x"])
+                .unwrap();
+        assert_eq!(config.addr.port(), 0);
+        assert_eq!(config.dist_dir, PathBuf::from("x"));
+    }
+
+    #[test]
+    fn rejects_a_bad_address_with_a_clear_error() {
+        let err = Config::try_parse_from(["redis-tutor", "--addr", "nowhere"]).unwrap_err();
+        assert!(err.to_string().contains("--addr"), "{err}");
+    }
+
+    #[test]
+    fn help_documents_every_flag() {
+        let help = Config::command().render_long_help().to_string();
+        for flag in ["--addr", "--engine-dir", "--lessons-dir", "--dist-dir"] {
+            assert!(help.contains(flag), "{flag} missing from --help");
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! The HTTP surface: health, the lesson API, and the browser app itself.
+
+mod error;
+mod lessons;
+
+use axum::routing::get;
+use axum::Router;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+pub use error::HttpError;
+
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    // Any path the API doesn't own is the single-page app: deep links like
+    // /lesson/hashes load index.html (status 200) and the client router
+    // takes over. `fallback`, not `not_found_service`, which forces a 404.
+    let spa =
+        ServeDir::new(&state.dist_dir).fallback(ServeFile::new(state.dist_dir.join("index.html")));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/engine", get(lessons::engine))
+        .route("/api/lessons", get(lessons::list))
+        .route("/api/lessons/{slug}", get(lessons::page))
+        .route("/api/{*rest}", get(api_not_found))
+        .fallback_service(spa)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn api_not_found() -> HttpError {
+    HttpError::NotFound("There is no such API endpoint.".to_owned())
+}

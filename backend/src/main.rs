@@ -1,0 +1,51 @@
+//! `redis-tutor`: parse config, load everything, serve until told to stop.
+
+use anyhow::Context;
+use backend::config::Config;
+use backend::{router, shutdown, AppState};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let config = Config::parse();
+
+    let state = AppState::from_config(&config)?;
+    let engine = &state.engine;
+    tracing::info!(
+        server = %engine.server.display(),
+        version = %engine.info.version,
+        source = %engine.info.source,
+        capabilities = %engine.info.capabilities.join(","),
+        "engine found"
+    );
+    if engine.info.capabilities.is_empty() {
+        tracing::warn!(
+            "engine has no modules: lessons that need JSON, Search or Bloom will say so"
+        );
+    }
+    tracing::info!(lessons = state.course.lessons.len(), "course loaded");
+    if !config.dist_dir.join("index.html").is_file() {
+        tracing::warn!(
+            dist = %config.dist_dir.display(),
+            "no built browser app; run `make run` (or `trunk build --release`)"
+        );
+    }
+
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!("serving on http://{addr}");
+    println!("redis-tutor is up: http://{addr}");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown::signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}

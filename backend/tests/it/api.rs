@@ -1,0 +1,83 @@
+//! The HTTP API and the single-page-app fallback, over a real socket.
+
+use protocol::{ApiError, EngineInfo, LessonPage, LessonSummary};
+use reqwest::StatusCode;
+
+use crate::support::{default_config, fixture, TestApp};
+
+async fn app_with_fixture_dist() -> TestApp {
+    let mut config = default_config();
+    config.dist_dir = fixture("spa-dist");
+    TestApp::with_config(config).await
+}
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let app = app_with_fixture_dist().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn lesson_list_follows_summary_order() {
+    let app = app_with_fixture_dist().await;
+    let response = app.get("/api/lessons").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let lessons: Vec<LessonSummary> = response.json().await.unwrap();
+    assert_eq!(lessons.len(), app.state.course.lessons.len());
+    assert_eq!(lessons[0].slug, "why-redis");
+    assert_eq!(lessons[0].title, "Why Redis for real-time AI");
+    assert_eq!(lessons[0].number, 1);
+    assert!(lessons.iter().all(|l| l.missing.is_empty()), "{lessons:?}");
+}
+
+#[tokio::test]
+async fn lesson_page_has_rendered_body_and_neighbours() {
+    let app = app_with_fixture_dist().await;
+    let response = app.get("/api/lessons/why-redis").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: LessonPage = response.json().await.unwrap();
+    assert_eq!(page.summary.slug, "why-redis");
+    assert!(page.html.contains("<h2>"), "body is rendered HTML");
+    assert!(page.html.contains("language-redis"), "runnable blocks kept");
+    assert_eq!(page.prev, None);
+}
+
+#[tokio::test]
+async fn unknown_lesson_is_a_json_404_naming_it() {
+    let app = app_with_fixture_dist().await;
+    let response = app.get("/api/lessons/no-such-lesson").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let err: ApiError = response.json().await.unwrap();
+    assert_eq!(err.error.code, "not_found");
+    assert!(err.error.message.contains("no-such-lesson"));
+}
+
+#[tokio::test]
+async fn unknown_api_path_is_json_not_the_app() {
+    let app = app_with_fixture_dist().await;
+    let response = app.get("/api/definitely/not/here").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let err: ApiError = response.json().await.unwrap();
+    assert_eq!(err.error.code, "not_found");
+}
+
+#[tokio::test]
+async fn engine_endpoint_reports_the_real_engine() {
+    let app = app_with_fixture_dist().await;
+    let info: EngineInfo = app.get("/api/engine").await.json().await.unwrap();
+    assert_eq!(info, app.state.engine.info);
+    assert_eq!(info.version, "8.2.3");
+}
+
+#[tokio::test]
+async fn root_and_deep_links_serve_the_app() {
+    let app = app_with_fixture_dist().await;
+    for path in ["/", "/lesson/why-redis", "/some/client/route"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("fixture-spa-index"), "{path}: {body}");
+    }
+}

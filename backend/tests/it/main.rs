@@ -1,0 +1,7 @@
+//! Integration tests: one binary, real engine, real HTTP, real browser.
+
+mod api;
+mod browser;
+mod engine;
+mod lessons;
+mod support;

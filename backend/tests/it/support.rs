@@ -1,0 +1,128 @@
+//! Shared test support: `TestApp` runs the real router on a random port with
+//! the real engine; `TestRedis` starts the engine on a private unix socket.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use backend::config::Config;
+use backend::engine::Engine;
+use backend::{router, AppState};
+use clap::Parser;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("backend/ sits inside the workspace")
+        .to_path_buf()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The configuration the app would get from `redis-tutor` in the workspace
+/// root with no flags, but on a random port.
+pub fn default_config() -> Config {
+    let root = workspace_root();
+    let mut config = Config::try_parse_from(["redis-tutor", "--addr", "127.0.0.1:0"])
+        .expect("default flags parse");
+    config.engine_dir = root.join(&config.engine_dir);
+    config.lessons_dir = root.join(&config.lessons_dir);
+    config.dist_dir = root.join(&config.dist_dir);
+    config
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::with_config(default_config()).await
+    }
+
+    pub async fn with_config(config: Config) -> TestApp {
+        let state = AppState::from_config(&config).expect("app state loads");
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .expect("bind a random port");
+        let addr: SocketAddr = listener.local_addr().expect("local addr");
+        let app = router(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("server runs");
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            state,
+            http: reqwest::Client::new(),
+            _server: server,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request reaches the test server")
+    }
+}
+
+/// The engine on a private unix socket, killed on drop: the smallest real
+/// Redis a test can talk to.
+pub struct TestRedis {
+    pub socket: PathBuf,
+    _child: tokio::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl TestRedis {
+    pub async fn start(engine: &Engine) -> TestRedis {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("redis.sock");
+        let child = tokio::process::Command::new(&engine.server)
+            .args(["--port", "0", "--save", "", "--appendonly", "no"])
+            .arg("--unixsocket")
+            .arg(&socket)
+            .arg("--dir")
+            .arg(dir.path())
+            .args(engine.loadmodule_args())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("engine starts");
+        let redis = TestRedis {
+            socket,
+            _child: child,
+            _dir: dir,
+        };
+        for _ in 0..200 {
+            if let Ok(mut con) = redis.connect().await {
+                if redis::cmd("PING")
+                    .query_async::<String>(&mut con)
+                    .await
+                    .is_ok()
+                {
+                    return redis;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("engine never answered PING on {}", redis.socket.display());
+    }
+
+    pub async fn connect(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+        let client = redis::Client::open(format!("unix://{}", self.socket.display()))?;
+        client.get_multiplexed_async_connection().await
+    }
+}
+
+pub mod browser;

@@ -1,0 +1,45 @@
+//! All HTTP calls to the backend. Components never fetch on their own.
+
+use gloo::net::http::Request;
+use protocol::{ApiError, EngineInfo, LessonPage, LessonSummary};
+use serde::de::DeserializeOwned;
+
+/// A failure a page can show as-is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure(pub String);
+
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {
+    let response = Request::get(url)
+        .send()
+        .await
+        .map_err(|e| ApiFailure(format!("The server could not be reached ({e}).")))?;
+    if response.ok() {
+        return response
+            .json::<T>()
+            .await
+            .map_err(|e| ApiFailure(format!("The server sent something unexpected ({e}).")));
+    }
+    let status = response.status();
+    match response.json::<ApiError>().await {
+        Ok(err) => Err(ApiFailure(err.error.message)),
+        Err(_) => Err(ApiFailure(format!("The server answered {status}."))),
+    }
+}
+
+pub async fn lessons() -> Result<Vec<LessonSummary>, ApiFailure> {
+    get_json("/api/lessons").await
+}
+
+pub async fn lesson(slug: &str) -> Result<LessonPage, ApiFailure> {
+    get_json(&format!("/api/lessons/{slug}")).await
+}
+
+pub async fn engine() -> Result<EngineInfo, ApiFailure> {
+    get_json("/api/engine").await
+}

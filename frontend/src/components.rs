@@ -1,0 +1,3 @@
+//! Small widgets, one file each.
+
+pub mod engine_badge;

@@ -1,0 +1,8 @@
+//! redis-tutor's browser app: the course outline and lesson pages.
+
+mod api;
+mod app;
+mod components;
+mod pages;
+
+pub use app::App;

@@ -1,0 +1,12 @@
+//! Typed messages shared by the redis-tutor browser app and its server.
+//!
+//! This crate is serde-only on purpose: it compiles for wasm32 and native,
+//! so neither side can drift from the other's idea of a message.
+
+pub mod engine;
+pub mod error;
+pub mod lesson;
+
+pub use engine::EngineInfo;
+pub use error::{ApiError, ErrorBody};
+pub use lesson::{LessonPage, LessonSummary};
