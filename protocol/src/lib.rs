@@ -3,10 +3,14 @@
 //! This crate is serde-only on purpose: it compiles for wasm32 and native,
 //! so neither side can drift from the other's idea of a message.
 
+pub mod args;
 pub mod engine;
 pub mod error;
 pub mod lesson;
+pub mod reply;
 
+pub use args::{parse_line, split_args, CommandLine, SplitError};
 pub use engine::EngineInfo;
 pub use error::{ApiError, ErrorBody};
 pub use lesson::{LessonPage, LessonSummary};
+pub use reply::{format_cli, Reply};
