@@ -102,7 +102,8 @@ pub struct Module {
     pub path: PathBuf,
     /// The name `MODULE LIST` reports for it.
     pub list_name: &'static str,
-    args: &'static [&'static str],
+    /// Load-time arguments (see `KNOWN_MODULES`).
+    pub args: &'static [&'static str],
 }
 
 /// The engine found at start-up.
@@ -138,22 +139,33 @@ impl Engine {
             });
         };
         let version = probe_version(&server)?;
+        let mut engine = Engine::from_parts(server, &version, modules);
+        source.clone_into(&mut engine.info.source);
+        Ok(engine)
+    }
+
+    /// An engine from known parts, for callers that already probed it.
+    pub fn from_parts(server: PathBuf, version: &str, modules: Vec<Module>) -> Engine {
         let mut capabilities: Vec<String> = modules
             .iter()
-            .map(|m: &Module| m.capability.as_str().to_owned())
+            .map(|m| m.capability.as_str().to_owned())
             .collect();
-        if major_version(&version) >= 8 {
+        if major_version(version) >= 8 {
             capabilities.push(Capability::VectorSet.as_str().to_owned());
         }
-        Ok(Engine {
+        Engine {
             server,
             modules,
             info: EngineInfo {
-                version,
-                source: source.to_owned(),
+                version: version.to_owned(),
+                source: "path".to_owned(),
                 capabilities,
             },
-        })
+        }
+    }
+
+    pub fn major_version(&self) -> u32 {
+        major_version(&self.info.version)
     }
 
     pub fn has(&self, capability: Capability) -> bool {
