@@ -54,7 +54,7 @@ impl Browser {
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--window-size=1280,860",
-                    "--hide-scrollbars", "--force-color-profile=srgb",
+                    "--hide-scrollbars", "--force-color-profile=srgb", "--force-dark-mode",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
             }),
