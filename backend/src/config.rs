@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::limits::SandboxLimits;
+
 /// Where the server listens unless told otherwise.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 /// The engine the project's setup provisions (`make run` / `make test`).
@@ -37,6 +39,30 @@ pub struct Config {
     /// unknown path falls back to its `index.html`.
     #[arg(long, env = "REDIS_TUTOR_DIST_DIR", default_value = DEFAULT_DIST_DIR)]
     pub dist_dir: PathBuf,
+
+    /// Parent folder for the sandboxes' private run dirs (default: a
+    /// `redis-tutor` folder in the system temp dir).
+    #[arg(long, env = "REDIS_TUTOR_RUN_DIR")]
+    pub run_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub limits: SandboxLimits,
+}
+
+impl Config {
+    /// Where sandbox run dirs go; one sub-folder per server process so two
+    /// servers on one host never share one.
+    pub fn sandbox_root(&self) -> PathBuf {
+        self.run_parent()
+            .join(format!("server-{}", std::process::id()))
+    }
+
+    /// The folder holding every server's sandbox root.
+    pub fn run_parent(&self) -> PathBuf {
+        self.run_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("redis-tutor"))
+    }
 }
 
 #[cfg(test)]
@@ -71,7 +97,15 @@ mod tests {
     #[test]
     fn help_documents_every_flag() {
         let help = Config::command().render_long_help().to_string();
-        for flag in ["--addr", "--engine-dir", "--lessons-dir", "--dist-dir"] {
+        for flag in [
+            "--addr",
+            "--engine-dir",
+            "--lessons-dir",
+            "--dist-dir",
+            "--maxmemory-mb",
+            "--pool-size",
+            "--command-deadline-ms",
+        ] {
             assert!(help.contains(flag), "{flag} missing from --help");
         }
     }

@@ -1,9 +1,13 @@
 //! The HTTP surface: health, the lesson API, and the browser app itself.
 
+mod auth;
 mod error;
 mod lessons;
+mod metrics;
+mod sessions;
+mod ws;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
@@ -23,6 +27,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/engine", get(lessons::engine))
         .route("/api/lessons", get(lessons::list))
         .route("/api/lessons/{slug}", get(lessons::page))
+        .route(
+            "/api/sessions",
+            post(sessions::create).delete(sessions::delete),
+        )
+        .route("/api/sessions/reset", post(sessions::reset))
+        .route("/api/exec", post(sessions::exec))
+        .route("/ws", get(ws::upgrade))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/{*rest}", get(api_not_found))
         .fallback_service(spa)
         .layer(TraceLayer::new_for_http())

@@ -1,9 +1,16 @@
 //! redis-tutor's server: lessons, the engine learners get, and the browser app.
 
+pub mod allowlist;
+pub mod catalog;
 pub mod config;
 pub mod engine;
+pub mod gateway;
 pub mod http;
 pub mod lessons;
+pub mod limits;
+pub mod metrics;
+pub mod sandbox;
+pub mod session;
 pub mod shutdown;
 pub mod state;
 

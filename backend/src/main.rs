@@ -1,5 +1,7 @@
 //! `redis-tutor`: parse config, load everything, serve until told to stop.
 
+use std::net::SocketAddr;
+
 use anyhow::Context;
 use backend::config::Config;
 use backend::{router, shutdown, AppState};
@@ -15,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let config = Config::parse();
 
-    let state = AppState::from_config(&config)?;
+    let state = AppState::build(&config).await?;
     let engine = &state.engine;
     tracing::info!(
         server = %engine.server.display(),
@@ -43,9 +45,11 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("serving on http://{addr}");
     println!("redis-tutor is up: http://{addr}");
-    axum::serve(listener, router(state))
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown::signal())
         .await?;
-    tracing::info!("stopped");
+    state.shutdown().await;
+    tracing::info!("stopped; every sandbox ended");
     Ok(())
 }

@@ -1,17 +1,27 @@
-//! What every request handler can reach.
+//! What every request handler can reach, built once at start-up.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::allowlist;
+use crate::catalog::CommandCatalog;
 use crate::config::Config;
 use crate::engine::{Engine, EngineError};
+use crate::gateway::Gateway;
 use crate::lessons::{Course, LessonError};
+use crate::metrics::Metrics;
+use crate::sandbox::{SandboxError, SandboxPool, SandboxSpec};
+use crate::session::SessionRegistry;
 
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub course: Arc<Course>,
     pub dist_dir: PathBuf,
+    pub catalog: Arc<CommandCatalog>,
+    pub sessions: Arc<SessionRegistry>,
+    pub gateway: Arc<Gateway>,
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -20,17 +30,46 @@ pub enum StartupError {
     Engine(#[from] EngineError),
     #[error("broken lesson, refusing to start: {0}")]
     Lessons(#[from] LessonError),
+    #[error("the engine does not start as a sandbox: {0}")]
+    Sandbox(#[from] SandboxError),
 }
 
 impl AppState {
-    /// Finds the engine and loads the whole course; fails on anything broken.
-    pub fn from_config(config: &Config) -> Result<AppState, StartupError> {
-        let engine = Engine::discover(&config.engine_dir)?;
+    /// Finds the engine, loads the whole course, learns the engine's
+    /// commands and starts the warm pool; fails on anything broken.
+    pub async fn build(config: &Config) -> Result<AppState, StartupError> {
+        let engine = Arc::new(Engine::discover(&config.engine_dir)?);
         let course = Course::load(&config.lessons_dir)?;
+        crate::sandbox::sweep_stale_roots(&config.run_parent());
+        let run_root = config.sandbox_root();
+        let catalog = CommandCatalog::probe(&engine, &config.limits, &run_root).await?;
+        let pool = SandboxPool::new(SandboxSpec {
+            engine: engine.clone(),
+            limits: config.limits.clone(),
+            acl_rules: allowlist::acl_rules(&|name| catalog.has(name)),
+            run_root,
+        });
+        pool.start_refilling();
+        let sessions = SessionRegistry::new(pool);
+        sessions.start_reaper();
+        let metrics = Arc::new(Metrics::default());
+        let gateway = Arc::new(Gateway::new(
+            Arc::new(catalog.names.clone()),
+            metrics.clone(),
+        ));
         Ok(AppState {
-            engine: Arc::new(engine),
+            engine,
             course: Arc::new(course),
             dist_dir: config.dist_dir.clone(),
+            catalog: Arc::new(catalog),
+            sessions,
+            gateway,
+            metrics,
         })
+    }
+
+    /// Ends every sandbox (sessions and warm pool).
+    pub async fn shutdown(&self) {
+        self.sessions.shutdown().await;
     }
 }

@@ -206,8 +206,11 @@ mod tests {
     use super::*;
 
     fn split(s: &str) -> Result<Vec<String>, SplitError> {
-        split_args(s.as_bytes())
-            .map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+        split_args(s.as_bytes()).map(|v| {
+            v.into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect()
+        })
     }
 
     #[test]
@@ -245,7 +248,10 @@ mod tests {
         for bad in [r#""abc"#, "'abc", r#""a"b"#, "'a'b", r#"SET k "v"x"#] {
             assert_eq!(split(bad), Err(SplitError::InvalidArguments), "{bad}");
         }
-        assert_eq!(SplitError::InvalidArguments.to_string(), "Invalid argument(s)");
+        assert_eq!(
+            SplitError::InvalidArguments.to_string(),
+            "Invalid argument(s)"
+        );
     }
 
     #[test]
@@ -276,8 +282,17 @@ mod tests {
 
     #[test]
     fn zero_negative_empty_or_huge_repeats_are_refused() {
-        for bad in ["0 PING", "-1 PING", r#""" PING"#, "99999999999999999999 PING"] {
-            assert_eq!(parse_line(bad.as_bytes()), Err(SplitError::InvalidRepeat), "{bad}");
+        for bad in [
+            "0 PING",
+            "-1 PING",
+            r#""" PING"#,
+            "99999999999999999999 PING",
+        ] {
+            assert_eq!(
+                parse_line(bad.as_bytes()),
+                Err(SplitError::InvalidRepeat),
+                "{bad}"
+            );
         }
     }
 }

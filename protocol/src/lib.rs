@@ -8,9 +8,14 @@ pub mod engine;
 pub mod error;
 pub mod lesson;
 pub mod reply;
+pub mod session;
 
 pub use args::{parse_line, split_args, CommandLine, SplitError};
 pub use engine::EngineInfo;
 pub use error::{ApiError, ErrorBody};
 pub use lesson::{LessonPage, LessonSummary};
 pub use reply::{format_cli, Reply};
+pub use session::{
+    ClientMessage, ExecRequest, ExecResponse, Notice, NoticeKind, ServerMessage, SessionCreated,
+    SessionEvent,
+};

@@ -24,6 +24,9 @@ pub enum Reply {
     Bulk {
         #[serde(with = "bulk_data")]
         data: Vec<u8>,
+        /// Bytes cut off the end for display.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        omitted: u64,
     },
     Array {
         items: Vec<Reply>,
@@ -65,7 +68,10 @@ fn is_zero(n: &u64) -> bool {
 
 impl Reply {
     pub fn bulk(data: impl Into<Vec<u8>>) -> Reply {
-        Reply::Bulk { data: data.into() }
+        Reply::Bulk {
+            data: data.into(),
+            omitted: 0,
+        }
     }
 
     pub fn array(items: Vec<Reply>) -> Reply {
@@ -176,8 +182,14 @@ fn write_reply(out: &mut String, reply: &Reply, prefix: &str) {
         Reply::Integer { value } => {
             let _ = writeln!(out, "(integer) {value}");
         }
-        Reply::Bulk { data } => {
+        Reply::Bulk { data, omitted } => {
             quote_bytes(out, data);
+            if *omitted > 0 {
+                let _ = write!(
+                    out,
+                    " (… {omitted} more bytes not shown: reply truncated for display)"
+                );
+            }
             out.push('\n');
         }
         Reply::Double { value } => {

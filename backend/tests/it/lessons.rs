@@ -4,31 +4,33 @@ use backend::AppState;
 
 use crate::support::{default_config, fixture};
 
-fn startup_error(lessons: &str) -> String {
+async fn startup_error(lessons: &str) -> String {
     let mut config = default_config();
     config.lessons_dir = fixture(lessons);
-    match AppState::from_config(&config) {
+    match AppState::build(&config).await {
         Ok(_) => panic!("{lessons}: a broken course must not load"),
         Err(e) => e.to_string(),
     }
 }
 
-#[test]
-fn broken_front_matter_names_file_and_line() {
-    let err = startup_error("broken-front-matter");
+#[tokio::test]
+async fn broken_front_matter_names_file_and_line() {
+    let err = startup_error("broken-front-matter").await;
     assert!(err.contains("broken.md:5"), "{err}");
     assert!(err.contains("requirs"), "{err}");
     assert!(err.contains("refusing to start"), "{err}");
 }
 
-#[test]
-fn a_lesson_missing_from_summary_is_named() {
-    let err = startup_error("unlisted-lesson");
+#[tokio::test]
+async fn a_lesson_missing_from_summary_is_named() {
+    let err = startup_error("unlisted-lesson").await;
     assert!(err.contains("forgotten.md"), "{err}");
 }
 
-#[test]
-fn the_real_course_loads() {
-    let state = AppState::from_config(&default_config()).expect("lessons/ is valid");
+#[tokio::test]
+async fn the_real_course_loads() {
+    let state = AppState::build(&default_config())
+        .await
+        .expect("lessons/ is valid");
     assert!(!state.course.lessons.is_empty());
 }

@@ -3,5 +3,6 @@
 mod api;
 mod browser;
 mod engine;
+mod gateway;
 mod lessons;
 mod support;

@@ -49,12 +49,12 @@ impl TestApp {
     }
 
     pub async fn with_config(config: Config) -> TestApp {
-        let state = AppState::from_config(&config).expect("app state loads");
+        let state = AppState::build(&config).await.expect("app state builds");
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .expect("bind a random port");
         let addr: SocketAddr = listener.local_addr().expect("local addr");
-        let app = router(state.clone());
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("server runs");
         });
@@ -64,6 +64,52 @@ impl TestApp {
             http: reqwest::Client::new(),
             _server: server,
         }
+    }
+
+    /// `POST /api/sessions` → the new session's id.
+    pub async fn new_session(&self) -> String {
+        let response = self
+            .http
+            .post(format!("{}/api/sessions", self.base))
+            .send()
+            .await
+            .expect("request reaches the test server");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let created: protocol::SessionCreated = response.json().await.expect("session JSON");
+        created.session
+    }
+
+    /// `POST /api/exec` as `session`; the raw response.
+    pub async fn exec_raw(&self, session: &str, line: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/exec", self.base))
+            .bearer_auth(session)
+            .json(&protocol::ExecRequest { line: line.into() })
+            .send()
+            .await
+            .expect("request reaches the test server")
+    }
+
+    /// `POST /api/exec` that must succeed (200), even if Redis answered an error.
+    pub async fn exec(&self, session: &str, line: &str) -> protocol::ExecResponse {
+        let response = self.exec_raw(session, line).await;
+        let status = response.status();
+        let body = response.text().await.expect("body");
+        assert_eq!(status, reqwest::StatusCode::OK, "{line}: {body}");
+        serde_json::from_str(&body).expect("ExecResponse JSON")
+    }
+
+    /// `POST /api/exec` that must be refused: (status, error code, message).
+    pub async fn exec_refused(&self, session: &str, line: &str) -> (u16, String, String) {
+        let response = self.exec_raw(session, line).await;
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        assert!(
+            (400..600).contains(&status),
+            "{line}: expected a refusal, got {status} {body}"
+        );
+        let err: protocol::ApiError = serde_json::from_str(&body).expect("ApiError JSON");
+        (status, err.error.code, err.error.message)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -1,0 +1,58 @@
+//! Session lifecycle and the console over HTTP: create, exec, reset, delete.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::Json;
+use protocol::{ExecRequest, ExecResponse, Notice, SessionCreated};
+
+use super::auth::BearerSession;
+use super::HttpError;
+use crate::gateway::Origin;
+use crate::state::AppState;
+
+pub async fn create(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Result<(StatusCode, Json<SessionCreated>), HttpError> {
+    let session = state.sessions.create(peer.ip()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionCreated {
+            session: session.id.clone(),
+        }),
+    ))
+}
+
+pub async fn exec(
+    State(state): State<AppState>,
+    BearerSession(session): BearerSession,
+    body: Result<Json<ExecRequest>, JsonRejection>,
+) -> Result<Json<ExecResponse>, HttpError> {
+    let Json(request) = body.map_err(|e| HttpError::BadRequest {
+        code: "invalid_request",
+        message: format!(
+            "The body must be JSON like {{\"line\":\"PING\"}} with valid UTF-8 text ({}).",
+            e.body_text()
+        ),
+    })?;
+    let response = state
+        .gateway
+        .run_line(&session, &request.line, Origin::Learner)
+        .await?;
+    Ok(Json(response))
+}
+
+pub async fn reset(BearerSession(session): BearerSession) -> Result<Json<Notice>, HttpError> {
+    Ok(Json(session.reset().await?))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    BearerSession(session): BearerSession,
+) -> StatusCode {
+    state.sessions.remove(&session.id).await;
+    StatusCode::NO_CONTENT
+}

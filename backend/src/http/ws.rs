@@ -1,0 +1,131 @@
+//! `GET /ws?session=<id>`: the console over a WebSocket. One loop per
+//! socket turns socket input, session notices and a keep-alive tick into
+//! events handled by one `match`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use protocol::{ClientMessage, ErrorBody, ServerMessage, SessionEvent};
+use serde::Deserialize;
+use tokio::sync::broadcast;
+
+use super::HttpError;
+use crate::gateway::Origin;
+use crate::session::Session;
+use crate::state::AppState;
+
+/// Largest message a browser may send (a line is capped at 64 KiB).
+const MAX_MESSAGE: usize = 80 * 1024;
+const PING_EVERY: Duration = Duration::from_secs(30);
+
+#[derive(Deserialize)]
+pub struct WsQuery {
+    session: String,
+}
+
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    Query(query): Query<WsQuery>,
+    State(state): State<AppState>,
+) -> Result<Response, HttpError> {
+    let session = state.sessions.get(&query.session).ok_or(HttpError::Unauthorized(
+        "Unknown or expired session: create one with POST /api/sessions, then connect to /ws?session=<id>.",
+    ))?;
+    Ok(ws
+        .max_message_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| serve(socket, session, state)))
+}
+
+enum Event {
+    Client(ClientMessage),
+    Violation(String),
+    Closed,
+    Notice(protocol::Notice),
+    Tick,
+}
+
+async fn send(socket: &mut WebSocket, message: &ServerMessage) -> bool {
+    match serde_json::to_string(message) {
+        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
+    let mut events = session.subscribe();
+    let mut tick = tokio::time::interval(PING_EVERY);
+    tick.tick().await;
+    loop {
+        let event = tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMessage>(&text) {
+                    Ok(message) => Event::Client(message),
+                    Err(e) => Event::Violation(format!("Not a console message ({e}). Expected JSON like {{\"type\":\"exec\",\"seq\":1,\"line\":\"PING\"}}.")),
+                },
+                Some(Ok(Message::Binary(_))) => Event::Violation("Binary messages are not part of the console protocol; send JSON text.".into()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Event::Closed,
+            },
+            received = events.recv() => match received {
+                Ok(SessionEvent::Notice { notice }) => Event::Notice(notice),
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => Event::Closed,
+            },
+            _ = tick.tick() => Event::Tick,
+        };
+        session.touch();
+        let keep_going = match event {
+            Event::Client(ClientMessage::Exec { seq, line }) => {
+                let reply = match state
+                    .gateway
+                    .run_line(&session, &line, Origin::Learner)
+                    .await
+                {
+                    Ok(result) => ServerMessage::Result { seq, result },
+                    Err(e) => ServerMessage::Error {
+                        seq,
+                        error: e.body(),
+                    },
+                };
+                // This socket's own notices came back in the reply.
+                events = events.resubscribe();
+                send(&mut socket, &reply).await
+            }
+            Event::Client(ClientMessage::Reset { seq }) => {
+                let reply = match session.reset().await {
+                    Ok(_) => ServerMessage::ResetDone { seq },
+                    Err(e) => ServerMessage::Error {
+                        seq,
+                        error: ErrorBody {
+                            code: "sandbox_unavailable".into(),
+                            message: e.to_string(),
+                        },
+                    },
+                };
+                events = events.resubscribe();
+                send(&mut socket, &reply).await
+            }
+            Event::Client(ClientMessage::Ping { seq }) => {
+                send(&mut socket, &ServerMessage::Pong { seq }).await
+            }
+            Event::Notice(notice) => send(&mut socket, &ServerMessage::Notice { notice }).await,
+            Event::Tick => socket.send(Message::Ping(Vec::new().into())).await.is_ok(),
+            Event::Violation(message) => {
+                let error = ErrorBody {
+                    code: "protocol_violation".into(),
+                    message,
+                };
+                let _ = send(&mut socket, &ServerMessage::Error { seq: 0, error }).await;
+                false
+            }
+            Event::Closed => false,
+        };
+        if !keep_going {
+            let _ = socket.send(Message::Close(None)).await;
+            return;
+        }
+    }
+}

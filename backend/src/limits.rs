@@ -1,0 +1,139 @@
+//! Every resource limit, as plain data with named defaults. Each one can be
+//! overridden by a flag or an environment variable; the README's "Resource
+//! limits" section lists them. The numbers come from attacking real
+//! redis-server processes (see docs/security.md).
+
+use std::time::Duration;
+
+use clap::Args;
+
+pub const DEFAULT_MAXMEMORY_MB: u64 = 16;
+pub const DEFAULT_RLIMIT_AS_MB: u64 = 320;
+pub const DEFAULT_RLIMIT_NOFILE: u64 = 64;
+pub const DEFAULT_OUTPUT_LOG_CAP_KB: u64 = 64;
+pub const DEFAULT_COMMAND_DEADLINE_MS: u64 = 5_000;
+pub const DEFAULT_MAX_BLOCK_MS: u64 = 5_000;
+pub const DEFAULT_MAX_QUEUED: usize = 100;
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
+pub const DEFAULT_MAX_ARGS: usize = 1_024;
+pub const DEFAULT_MAX_REPEAT: u64 = 100;
+pub const DEFAULT_REPLY_MAX_ELEMENTS: usize = 1_000;
+pub const DEFAULT_REPLY_MAX_BYTES: usize = 256 * 1024;
+pub const DEFAULT_RATE_PER_SEC: u32 = 20;
+pub const DEFAULT_RATE_BURST: u32 = 50;
+pub const DEFAULT_IDLE_SECS: u64 = 15 * 60;
+pub const DEFAULT_MAX_AGE_SECS: u64 = 2 * 60 * 60;
+pub const DEFAULT_POOL_SIZE: usize = 2;
+pub const DEFAULT_MAX_SANDBOXES: usize = 200;
+pub const DEFAULT_SANDBOXES_PER_IP: usize = 3;
+pub const DEFAULT_SPAWNS_PER_MIN_PER_IP: u32 = 10;
+pub const DEFAULT_SPAWNS_PER_SEC: u32 = 20;
+
+/// Limits for each sandbox and for the host as a whole.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxLimits {
+    /// Redis `maxmemory` per sandbox, in MiB (policy: noeviction).
+    #[arg(long, env = "REDIS_TUTOR_MAXMEMORY_MB", default_value_t = DEFAULT_MAXMEMORY_MB)]
+    pub maxmemory_mb: u64,
+    /// Address-space rlimit per sandbox process, in MiB. Caps Lua, whose
+    /// memory `maxmemory` does not count.
+    #[arg(long, env = "REDIS_TUTOR_RLIMIT_AS_MB", default_value_t = DEFAULT_RLIMIT_AS_MB)]
+    pub rlimit_as_mb: u64,
+    /// Open-files rlimit per sandbox process.
+    #[arg(long, env = "REDIS_TUTOR_RLIMIT_NOFILE", default_value_t = DEFAULT_RLIMIT_NOFILE)]
+    pub rlimit_nofile: u64,
+    /// How much of a sandbox's stdout/stderr is kept (the rest is drained and dropped), in KiB.
+    #[arg(long, env = "REDIS_TUTOR_OUTPUT_LOG_CAP_KB", default_value_t = DEFAULT_OUTPUT_LOG_CAP_KB)]
+    pub output_log_cap_kb: u64,
+    /// Deadline for one command, in ms; then SCRIPT KILL, then SIGKILL and respawn.
+    #[arg(long, env = "REDIS_TUTOR_COMMAND_DEADLINE_MS", default_value_t = DEFAULT_COMMAND_DEADLINE_MS)]
+    pub command_deadline_ms: u64,
+    /// Longest blocking timeout a learner may ask for (BLPOP, XREAD BLOCK, …), in ms.
+    #[arg(long, env = "REDIS_TUTOR_MAX_BLOCK_MS", default_value_t = DEFAULT_MAX_BLOCK_MS)]
+    pub max_block_ms: u64,
+    /// Most commands queued inside one MULTI.
+    #[arg(long, env = "REDIS_TUTOR_MAX_QUEUED", default_value_t = DEFAULT_MAX_QUEUED)]
+    pub max_queued: usize,
+    /// Longest console line, in bytes.
+    #[arg(long, env = "REDIS_TUTOR_MAX_LINE_BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+    /// Most arguments in one command.
+    #[arg(long, env = "REDIS_TUTOR_MAX_ARGS", default_value_t = DEFAULT_MAX_ARGS)]
+    pub max_args: usize,
+    /// Largest redis-cli repeat count (`N COMMAND`).
+    #[arg(long, env = "REDIS_TUTOR_MAX_REPEAT", default_value_t = DEFAULT_MAX_REPEAT)]
+    pub max_repeat: u64,
+    /// Elements of a reply shown before it is cut (and marked truncated).
+    #[arg(long, env = "REDIS_TUTOR_REPLY_MAX_ELEMENTS", default_value_t = DEFAULT_REPLY_MAX_ELEMENTS)]
+    pub reply_max_elements: usize,
+    /// Bytes of a reply shown before it is cut (and marked truncated).
+    #[arg(long, env = "REDIS_TUTOR_REPLY_MAX_BYTES", default_value_t = DEFAULT_REPLY_MAX_BYTES)]
+    pub reply_max_bytes: usize,
+    /// Commands per second per session (token bucket refill).
+    #[arg(long, env = "REDIS_TUTOR_RATE_PER_SEC", default_value_t = DEFAULT_RATE_PER_SEC)]
+    pub rate_per_sec: u32,
+    /// Commands a session may send in a burst.
+    #[arg(long, env = "REDIS_TUTOR_RATE_BURST", default_value_t = DEFAULT_RATE_BURST)]
+    pub rate_burst: u32,
+    /// A session idle this long (seconds) is reaped.
+    #[arg(long, env = "REDIS_TUTOR_IDLE_SECS", default_value_t = DEFAULT_IDLE_SECS)]
+    pub idle_secs: u64,
+    /// A session this old (seconds) is reaped, busy or not.
+    #[arg(long, env = "REDIS_TUTOR_MAX_AGE_SECS", default_value_t = DEFAULT_MAX_AGE_SECS)]
+    pub max_age_secs: u64,
+    /// Ready sandboxes kept warm so a new session starts at once.
+    #[arg(long, env = "REDIS_TUTOR_POOL_SIZE", default_value_t = DEFAULT_POOL_SIZE)]
+    pub pool_size: usize,
+    /// Most sandboxes on this host, warm ones included.
+    #[arg(long, env = "REDIS_TUTOR_MAX_SANDBOXES", default_value_t = DEFAULT_MAX_SANDBOXES)]
+    pub max_sandboxes: usize,
+    /// Most live sessions per client IP.
+    #[arg(long, env = "REDIS_TUTOR_SANDBOXES_PER_IP", default_value_t = DEFAULT_SANDBOXES_PER_IP)]
+    pub sandboxes_per_ip: usize,
+    /// New sessions per minute per client IP.
+    #[arg(long, env = "REDIS_TUTOR_SPAWNS_PER_MIN_PER_IP", default_value_t = DEFAULT_SPAWNS_PER_MIN_PER_IP)]
+    pub spawns_per_min_per_ip: u32,
+    /// Sandbox processes started per second on the whole host.
+    #[arg(long, env = "REDIS_TUTOR_SPAWNS_PER_SEC", default_value_t = DEFAULT_SPAWNS_PER_SEC)]
+    pub spawns_per_sec: u32,
+}
+
+impl Default for SandboxLimits {
+    fn default() -> Self {
+        SandboxLimits {
+            maxmemory_mb: DEFAULT_MAXMEMORY_MB,
+            rlimit_as_mb: DEFAULT_RLIMIT_AS_MB,
+            rlimit_nofile: DEFAULT_RLIMIT_NOFILE,
+            output_log_cap_kb: DEFAULT_OUTPUT_LOG_CAP_KB,
+            command_deadline_ms: DEFAULT_COMMAND_DEADLINE_MS,
+            max_block_ms: DEFAULT_MAX_BLOCK_MS,
+            max_queued: DEFAULT_MAX_QUEUED,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_args: DEFAULT_MAX_ARGS,
+            max_repeat: DEFAULT_MAX_REPEAT,
+            reply_max_elements: DEFAULT_REPLY_MAX_ELEMENTS,
+            reply_max_bytes: DEFAULT_REPLY_MAX_BYTES,
+            rate_per_sec: DEFAULT_RATE_PER_SEC,
+            rate_burst: DEFAULT_RATE_BURST,
+            idle_secs: DEFAULT_IDLE_SECS,
+            max_age_secs: DEFAULT_MAX_AGE_SECS,
+            pool_size: DEFAULT_POOL_SIZE,
+            max_sandboxes: DEFAULT_MAX_SANDBOXES,
+            sandboxes_per_ip: DEFAULT_SANDBOXES_PER_IP,
+            spawns_per_min_per_ip: DEFAULT_SPAWNS_PER_MIN_PER_IP,
+            spawns_per_sec: DEFAULT_SPAWNS_PER_SEC,
+        }
+    }
+}
+
+impl SandboxLimits {
+    pub fn command_deadline(&self) -> Duration {
+        Duration::from_millis(self.command_deadline_ms)
+    }
+    pub fn idle(&self) -> Duration {
+        Duration::from_secs(self.idle_secs)
+    }
+    pub fn max_age(&self) -> Duration {
+        Duration::from_secs(self.max_age_secs)
+    }
+}

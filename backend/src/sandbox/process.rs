@@ -1,0 +1,307 @@
+//! One hardened redis-server process: private 0700 run dir, unix socket,
+//! generated config, rlimits, its own session, output drained and capped.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+
+use super::conf::{self, ConfInput};
+use super::SandboxError;
+use crate::engine::Engine;
+use crate::limits::SandboxLimits;
+
+/// How long a new process may take to answer its first PING.
+const READY_TIMEOUT: Duration = Duration::from_secs(5);
+const READY_POLL: Duration = Duration::from_millis(3);
+
+/// What every sandbox of this server is made from.
+pub struct SandboxSpec {
+    pub engine: Arc<Engine>,
+    pub limits: SandboxLimits,
+    /// `-@all +…`, already limited to commands the engine knows.
+    pub acl_rules: String,
+    /// Parent of every sandbox's private directory.
+    pub run_root: PathBuf,
+}
+
+/// The last bytes a sandbox printed, kept to explain a crash.
+#[derive(Default)]
+struct OutputTail {
+    bytes: Vec<u8>,
+    total: u64,
+}
+
+/// A running sandbox. Dropping it kills the process and deletes its dir.
+pub struct SandboxProcess {
+    child: Child,
+    pid: u32,
+    socket: PathBuf,
+    password: String,
+    output: Arc<Mutex<OutputTail>>,
+    started: Instant,
+    // Dropped last: the directory goes after the process.
+    dir: tempfile::TempDir,
+}
+
+fn random_hex(bytes: usize) -> Result<String, SandboxError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| SandboxError::Spawn(format!("no randomness: {e}")))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl SandboxProcess {
+    pub async fn spawn(spec: &SandboxSpec) -> Result<SandboxProcess, SandboxError> {
+        std::fs::create_dir_all(&spec.run_root).map_err(|e| {
+            SandboxError::Spawn(format!("cannot create {}: {e}", spec.run_root.display()))
+        })?;
+        let dir = tempfile::Builder::new()
+            .prefix("sandbox-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir_in(&spec.run_root)
+            .map_err(|e| SandboxError::Spawn(format!("cannot create a run dir: {e}")))?;
+        let socket = dir.path().join("redis.sock");
+        let password = random_hex(32)?;
+        let conf_text = conf::render(&ConfInput {
+            dir: dir.path(),
+            socket: &socket,
+            password_sha256: &sha256_hex(&password),
+            acl_rules: &spec.acl_rules,
+            limits: &spec.limits,
+            engine: &spec.engine,
+        });
+        let conf_path = dir.path().join("redis.conf");
+        write_private(&conf_path, &conf_text)?;
+
+        let mut command = Command::new(&spec.engine.server);
+        command
+            .arg(&conf_path)
+            .current_dir(dir.path())
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        harden(&mut command, &spec.limits);
+        let mut child = command.spawn().map_err(|e| {
+            SandboxError::Spawn(format!(
+                "cannot start {}: {e}",
+                spec.engine.server.display()
+            ))
+        })?;
+        let pid = child.id().unwrap_or(0);
+        let output = Arc::new(Mutex::new(OutputTail::default()));
+        let cap = usize::try_from(spec.limits.output_log_cap_kb * 1024).unwrap_or(usize::MAX);
+        if let Some(stdout) = child.stdout.take() {
+            tokio::spawn(drain(stdout, output.clone(), cap));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(drain(stderr, output.clone(), cap));
+        }
+        let mut process = SandboxProcess {
+            child,
+            pid,
+            socket,
+            password,
+            output,
+            started: Instant::now(),
+            dir,
+        };
+        process.wait_ready().await?;
+        Ok(process)
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), SandboxError> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Ok(mut con) = self.connect().await {
+                let pong: redis::RedisResult<String> =
+                    redis::cmd("PING").query_async(&mut con).await;
+                if pong.is_ok() {
+                    return Ok(());
+                }
+            }
+            if let Some(reason) = self.exit_reason() {
+                return Err(SandboxError::Spawn(format!(
+                    "redis-server exited at start-up: {reason}"
+                )));
+            }
+            if Instant::now() > deadline {
+                return Err(SandboxError::Spawn(
+                    "redis-server did not answer PING in time".into(),
+                ));
+            }
+            tokio::time::sleep(READY_POLL).await;
+        }
+    }
+
+    /// A new authenticated RESP2 connection. No response timeout: the
+    /// gateway enforces its own deadline and escalation.
+    pub async fn connect(&self) -> Result<MultiplexedConnection, SandboxError> {
+        let info = ConnectionAddr::Unix(self.socket.clone())
+            .into_connection_info()
+            .map_err(SandboxError::Connect)?
+            .set_redis_settings(
+                RedisConnectionInfo::default()
+                    .set_password(&self.password)
+                    .set_skip_set_lib_name(),
+            );
+        let client = redis::Client::open(info).map_err(SandboxError::Connect)?;
+        let config = AsyncConnectionConfig::new()
+            .set_response_timeout(None)
+            .set_connection_timeout(Some(Duration::from_secs(2)));
+        client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(SandboxError::Connect)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn age(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// `None` while running; otherwise why it stopped, as a learner would
+    /// want it told.
+    pub fn exit_reason(&mut self) -> Option<String> {
+        let status = self.child.try_wait().ok().flatten()?;
+        Some(self.explain(status))
+    }
+
+    fn explain(&self, status: std::process::ExitStatus) -> String {
+        use std::os::unix::process::ExitStatusExt;
+        let tail = self
+            .output
+            .lock()
+            .map(|o| String::from_utf8_lossy(&o.bytes).to_lowercase())
+            .unwrap_or_default();
+        if tail.contains("out of memory") || tail.contains("oom") || tail.contains("allocate") {
+            "it ran out of memory (a script or command needed more than the sandbox allows)".into()
+        } else if status.signal() == Some(9) {
+            "it was stopped because a command or script ran past its deadline".into()
+        } else if let Some(signal) = status.signal() {
+            format!("it crashed (signal {signal})")
+        } else {
+            format!("it exited ({status})")
+        }
+    }
+
+    /// SIGKILL and reap. The run dir goes when `self` drops.
+    pub async fn kill(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+
+    /// SIGKILL without waiting (for a stuck process); reaped on drop.
+    pub fn kill_now(&mut self) {
+        let _ = self.child.start_kill();
+    }
+
+    pub async fn wait_exit(&mut self) -> Option<String> {
+        let status = self.child.wait().await.ok()?;
+        Some(self.explain(status))
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), SandboxError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| SandboxError::Spawn(format!("cannot write {}: {e}", path.display())))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| SandboxError::Spawn(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Keeps the last `cap` bytes and discards the rest, so a chatty script
+/// (`redis.log` in a loop) can neither fill memory nor block the pipe.
+async fn drain(
+    mut pipe: impl tokio::io::AsyncRead + Unpin,
+    tail: Arc<Mutex<OutputTail>>,
+    cap: usize,
+) {
+    let mut buf = vec![0u8; 8192];
+    loop {
+        match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if let Ok(mut tail) = tail.lock() {
+                    tail.total += n as u64;
+                    tail.bytes.extend_from_slice(&buf[..n]);
+                    if tail.bytes.len() > cap {
+                        let excess = tail.bytes.len() - cap;
+                        tail.bytes.drain(..excess);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Per-process limits, applied in the child between fork and exec.
+#[allow(unsafe_code)]
+fn harden(command: &mut Command, limits: &SandboxLimits) {
+    let address_space = limits.rlimit_as_mb * 1024 * 1024;
+    let nofile = limits.rlimit_nofile;
+    // SAFETY: the closure runs in the forked child before exec and calls
+    // only async-signal-safe functions (setsid, setrlimit, prctl); it
+    // allocates nothing and touches no locks.
+    unsafe {
+        command.pre_exec(move || {
+            // Its own session: a Ctrl-C to the backend's process group does
+            // not reach sandboxes; the backend ends them itself.
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // If the backend dies without cleaning up, the kernel kills us.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let set = |resource, value: u64| {
+                let limit = libc::rlimit {
+                    rlim_cur: value,
+                    rlim_max: value,
+                };
+                if libc::setrlimit(resource, &limit) < 0 {
+                    Err(std::io::Error::last_os_error())
+                } else {
+                    Ok(())
+                }
+            };
+            set(libc::RLIMIT_CORE, 0)?;
+            // Redis never needs to write a file here (no persistence).
+            set(libc::RLIMIT_FSIZE, 0)?;
+            set(libc::RLIMIT_NOFILE, nofile)?;
+            set(libc::RLIMIT_AS, address_space)?;
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,180 @@
+//! The console over HTTP against real sandboxes: the documented shapes,
+//! isolation between learners, transactions and limits.
+
+use protocol::Reply;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn exec_returns_reply_text_and_latency() {
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    let response = app.exec(&session, "HSET user:1 a 1").await;
+    assert_eq!(response.reply, Reply::Integer { value: 1 });
+    assert_eq!(response.text, "(integer) 1");
+    assert!(response.micros > 0);
+    let response = app.exec(&session, "HGETALL user:1").await;
+    assert_eq!(response.text, "1) \"a\"\n2) \"1\"");
+}
+
+#[tokio::test]
+async fn redis_errors_are_still_200_with_their_text() {
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    let response = app.exec(&session, "NOSUCHCOMMAND x").await;
+    assert!(response.reply.is_error());
+    assert!(
+        response
+            .text
+            .starts_with("(error) ERR unknown command 'NOSUCHCOMMAND'"),
+        "{}",
+        response.text
+    );
+}
+
+#[tokio::test]
+async fn one_learner_cannot_see_anothers_data() {
+    let app = TestApp::spawn().await;
+    let alice = app.new_session().await;
+    let bob = app.new_session().await;
+    app.exec(&alice, "SET secret alice").await;
+    assert_eq!(app.exec(&bob, "GET secret").await.reply, Reply::Nil);
+    assert_eq!(
+        app.exec(&bob, "DBSIZE").await.reply,
+        Reply::Integer { value: 0 }
+    );
+    assert_eq!(
+        app.exec(&alice, "GET secret").await.reply,
+        Reply::bulk("alice")
+    );
+}
+
+#[tokio::test]
+async fn sandboxes_live_in_private_dirs_with_private_sockets() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let pid = session.sandbox_pid().await;
+    let dir = session.sandbox_dir().await;
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "run dir {}", dir.display());
+    let conf_mode = std::fs::metadata(dir.join("redis.conf"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(conf_mode, 0o600);
+    let socket_mode = std::fs::metadata(dir.join("redis.sock"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(socket_mode, 0o700);
+    // No TCP listener: the process has only a unix socket.
+    let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let inode_of_pid: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|l| {
+            l.to_string_lossy()
+                .strip_prefix("socket:[")
+                .map(|s| s.trim_end_matches(']').to_owned())
+        })
+        .collect();
+    for line in tcp.lines().skip(1) {
+        let inode = line.split_whitespace().nth(9).unwrap_or("");
+        assert!(
+            !inode_of_pid.iter().any(|i| i == inode),
+            "sandbox has a TCP socket: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn transactions_queue_and_report_tx_state() {
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    let multi = app.exec(&session, "MULTI").await;
+    assert_eq!(multi.text, "OK");
+    assert!(multi.in_multi);
+    let queued = app.exec(&session, "INCR counter").await;
+    assert_eq!(queued.text, "QUEUED");
+    assert!(queued.in_multi);
+    let exec = app.exec(&session, "EXEC").await;
+    assert_eq!(exec.text, "1) (integer) 1");
+    assert!(!exec.in_multi);
+}
+
+#[tokio::test]
+async fn repeat_count_runs_the_command_n_times() {
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    let response = app.exec(&session, "3 INCR n").await;
+    assert_eq!(response.repeat, 3);
+    assert_eq!(response.text, "(integer) 1\n(integer) 2\n(integer) 3");
+    assert_eq!(response.reply, Reply::Integer { value: 3 });
+}
+
+#[tokio::test]
+async fn requests_without_a_session_are_unauthorized() {
+    let app = TestApp::spawn().await;
+    let (status, code, _) = app.exec_refused("not-a-session", "PING").await;
+    assert_eq!((status, code.as_str()), (401, "unauthorized"));
+    let response = app
+        .http
+        .post(format!("{}/api/exec", app.base))
+        .json(&protocol::ExecRequest {
+            line: "PING".into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn reset_gives_an_empty_sandbox_and_delete_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    app.exec(&session, "SET k v").await;
+    let reset = app
+        .http
+        .post(format!("{}/api/sessions/reset", app.base))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 200);
+    assert_eq!(
+        app.exec(&session, "DBSIZE").await.reply,
+        Reply::Integer { value: 0 }
+    );
+    let deleted = app
+        .http
+        .delete(format!("{}/api/sessions", app.base))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(app.exec_refused(&session, "PING").await.0, 401);
+}
+
+#[tokio::test]
+async fn metrics_report_sessions_and_latency() {
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    app.exec(&session, "PING").await;
+    app.exec_refused(&session, "SHUTDOWN").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(text.contains("redis_tutor_sessions 1"), "{text}");
+    assert!(
+        text.contains("redis_tutor_command_latency_seconds_count 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("redis_tutor_refusals_total{code=\"command_refused\"} 1"),
+        "{text}"
+    );
+}

@@ -1,0 +1,169 @@
+//! Console sessions: the exec request/response shapes, WebSocket messages,
+//! notices and the events observers (an instructor's class) can follow.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorBody;
+use crate::reply::Reply;
+
+/// `POST /api/sessions` → 201.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCreated {
+    /// Unguessable id; send it as `Authorization: Bearer <id>`.
+    pub session: String,
+}
+
+/// `POST /api/exec` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecRequest {
+    /// One console line, exactly as typed (`3 PING`, `SET k "a b"`).
+    pub line: String,
+}
+
+/// The outcome of one console line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecResponse {
+    /// The reply (the last one, when the line had a repeat count).
+    pub reply: Reply,
+    /// `format_cli` output for every run of the line, as redis-cli prints
+    /// it, without the trailing newline.
+    pub text: String,
+    /// Server-side time spent in Redis, in microseconds, over all runs.
+    pub micros: u64,
+    /// Whether the session is inside MULTI after this line (the console
+    /// shows redis-cli's `(TX)` prompt).
+    #[serde(default)]
+    pub in_multi: bool,
+    /// How often the line ran (redis-cli's `N COMMAND`).
+    #[serde(default = "one")]
+    pub repeat: u64,
+    /// Things the learner must be told, such as a sandbox restart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Notice>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// The sandbox process was replaced; its data is gone.
+    Restarted,
+    /// The learner asked for a fresh sandbox.
+    Reset,
+    /// A script ran past the deadline and was stopped with SCRIPT KILL.
+    ScriptKilled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    /// A sentence for the learner, with the reason when known.
+    pub message: String,
+}
+
+/// What happened in a session, for observers (mirroring a console).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SessionEvent {
+    Command {
+        line: String,
+        text: String,
+        micros: u64,
+        is_error: bool,
+    },
+    Refused {
+        line: String,
+        error: ErrorBody,
+    },
+    Notice {
+        notice: Notice,
+    },
+}
+
+/// Browser → server over `GET /ws?session=<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    Exec { seq: u64, line: String },
+    Reset { seq: u64 },
+    Ping { seq: u64 },
+}
+
+/// Server → browser. Replies echo the request's `seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    Result {
+        seq: u64,
+        #[serde(flatten)]
+        result: ExecResponse,
+    },
+    Error {
+        seq: u64,
+        error: ErrorBody,
+    },
+    ResetDone {
+        seq: u64,
+    },
+    Pong {
+        seq: u64,
+    },
+    Notice {
+        notice: Notice,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_response_has_the_documented_shape() {
+        let response = ExecResponse {
+            reply: Reply::Integer { value: 1 },
+            text: "(integer) 1".into(),
+            micros: 12,
+            in_multi: false,
+            repeat: 1,
+            notices: vec![],
+        };
+        let json = serde_json::to_value(&response).unwrap();
+        assert_eq!(json["reply"]["type"], "integer");
+        assert_eq!(json["text"], "(integer) 1");
+        assert_eq!(json["micros"], 12);
+        assert!(json.get("notices").is_none());
+    }
+
+    #[test]
+    fn websocket_messages_are_tagged_and_echo_seq() {
+        let msg: ClientMessage =
+            serde_json::from_str(r#"{"type":"exec","seq":7,"line":"PING"}"#).unwrap();
+        assert_eq!(
+            msg,
+            ClientMessage::Exec {
+                seq: 7,
+                line: "PING".into()
+            }
+        );
+        let out = ServerMessage::Result {
+            seq: 7,
+            result: ExecResponse {
+                reply: Reply::status("PONG"),
+                text: "PONG".into(),
+                micros: 3,
+                in_multi: false,
+                repeat: 1,
+                notices: vec![],
+            },
+        };
+        let json = serde_json::to_value(&out).unwrap();
+        assert_eq!(json["type"], "result");
+        assert_eq!(json["seq"], 7);
+        assert_eq!(json["text"], "PONG");
+        let back: ServerMessage = serde_json::from_value(json).unwrap();
+        assert_eq!(back, out);
+    }
+}
