@@ -126,16 +126,6 @@ pub fn check(args: &[Vec<u8>], ctx: &PolicyContext<'_>) -> Result<Verdict, Refus
             ),
         ));
     }
-    if let Some(queued) = ctx.queued {
-        if queued >= ctx.limits.max_queued {
-            return Err(refuse(
-                "transaction_full",
-                format!(
-                    "This transaction already holds {queued} queued commands, the most the sandbox allows. Run EXEC or DISCARD."
-                ),
-            ));
-        }
-    }
     let name = lower(first);
     if name == "quit" {
         // redis-cli would exit; the console has nothing to exit.
@@ -191,7 +181,32 @@ pub fn check(args: &[Vec<u8>], ctx: &PolicyContext<'_>) -> Result<Verdict, Refus
             Some(_) => {}
         }
     }
-    match name.as_str() {
+    let verdict = check_command(&name, args, ctx)?;
+    if let Some(queued) = ctx.queued {
+        let ends_transaction = matches!(name.as_str(), "exec" | "discard" | "multi");
+        if queued >= ctx.limits.max_queued && !ends_transaction {
+            return Err(refuse(
+                "transaction_full",
+                format!(
+                    "This transaction already holds {queued} queued commands, the most the sandbox allows. Run EXEC or DISCARD."
+                ),
+            ));
+        }
+    }
+    Ok(verdict)
+}
+
+/// Command-specific rules: settings, INFO sections, blocking timeouts.
+fn check_command(
+    name: &str,
+    args: &[Vec<u8>],
+    ctx: &PolicyContext<'_>,
+) -> Result<Verdict, Refusal> {
+    let forward = |args: Vec<Vec<u8>>| Verdict::Forward {
+        args,
+        blocks_for: Duration::ZERO,
+    };
+    match name {
         "config" => config_get(args),
         "info" => info(args).map(|()| forward(args.to_vec())),
         // The timeout is last (`BLPOP key … timeout`) or first (`BLMPOP

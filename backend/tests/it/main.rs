@@ -4,5 +4,6 @@ mod api;
 mod browser;
 mod engine;
 mod gateway;
+mod hostile;
 mod lessons;
 mod support;

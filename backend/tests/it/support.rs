@@ -48,6 +48,14 @@ impl TestApp {
         Self::with_config(default_config()).await
     }
 
+    /// An app whose limits are changed by `tune` (for example a shorter
+    /// command deadline, so runaway-script cases finish quickly).
+    pub async fn with_limits(tune: impl FnOnce(&mut backend::limits::SandboxLimits)) -> TestApp {
+        let mut config = default_config();
+        tune(&mut config.limits);
+        Self::with_config(config).await
+    }
+
     pub async fn with_config(config: Config) -> TestApp {
         let state = AppState::build(&config).await.expect("app state builds");
         let listener = tokio::net::TcpListener::bind(config.addr)
