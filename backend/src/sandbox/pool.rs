@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,8 @@ pub struct SandboxPool {
     refill: Arc<Notify>,
     closed: AtomicBool,
     spawned: AtomicU64,
+    /// Spawns in progress, so shutdown can wait for them.
+    spawning: AtomicUsize,
     spawn_micros: Mutex<Vec<u64>>,
 }
 
@@ -59,6 +61,7 @@ impl SandboxPool {
             refill: Arc::new(Notify::new()),
             closed: AtomicBool::new(false),
             spawned: AtomicU64::new(0),
+            spawning: AtomicUsize::new(0),
             spawn_micros: Mutex::new(Vec::new()),
         })
     }
@@ -79,8 +82,18 @@ impl SandboxPool {
                 while pool.warm_count() < pool.spec.limits.pool_size {
                     match pool.spawn_new().await {
                         Ok(sandbox) => {
-                            if let Ok(mut warm) = pool.warm.lock() {
-                                warm.push_back(sandbox);
+                            // `closed` is checked under the lock that
+                            // shutdown drains under, so none slips past.
+                            let rejected = match pool.warm.lock() {
+                                Ok(mut warm) if !pool.closed.load(Ordering::SeqCst) => {
+                                    warm.push_back(sandbox);
+                                    None
+                                }
+                                _ => Some(sandbox),
+                            };
+                            if let Some(sandbox) = rejected {
+                                sandbox.kill().await;
+                                return;
                             }
                         }
                         Err(e) => {
@@ -141,7 +154,10 @@ impl SandboxPool {
             .map_err(|_| SandboxError::Capacity(self.spec.limits.max_sandboxes))?;
         self.check_spawn_rate()?;
         let started = Instant::now();
-        let process = SandboxProcess::spawn(&self.spec).await?;
+        self.spawning.fetch_add(1, Ordering::SeqCst);
+        let process = SandboxProcess::spawn(&self.spec).await;
+        self.spawning.fetch_sub(1, Ordering::SeqCst);
+        let process = process?;
         self.spawned.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut times) = self.spawn_micros.lock() {
             if times.len() < 10_000 {
@@ -175,8 +191,15 @@ impl SandboxPool {
 
     /// Stops refilling and kills the warm sandboxes.
     pub async fn shutdown(&self) {
-        self.closed.store(true, Ordering::Relaxed);
+        self.closed.store(true, Ordering::SeqCst);
         self.refill.notify_one();
+        // A spawn in flight finishes, sees `closed` and kills its sandbox.
+        for _ in 0..500 {
+            if self.spawning.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let warm: Vec<Sandbox> = self
             .warm
             .lock()

@@ -46,6 +46,8 @@ pub struct SandboxProcess {
     password: String,
     output: Arc<Mutex<OutputTail>>,
     started: Instant,
+    /// Set when the backend itself sent SIGKILL, to tell why it died.
+    killed_by_us: bool,
     // Dropped last: the directory goes after the process.
     dir: tempfile::TempDir,
 }
@@ -119,6 +121,7 @@ impl SandboxProcess {
             password,
             output,
             started: Instant::now(),
+            killed_by_us: false,
             dir,
         };
         process.wait_ready().await?;
@@ -202,8 +205,11 @@ impl SandboxProcess {
             .unwrap_or_default();
         if tail.contains("out of memory") || tail.contains("oom") || tail.contains("allocate") {
             "it ran out of memory (a script or command needed more than the sandbox allows)".into()
-        } else if status.signal() == Some(9) {
-            "it was stopped because a command or script ran past its deadline".into()
+        } else if status.signal() == Some(libc::SIGKILL) && self.killed_by_us {
+            "the console stopped it because a command or script ran past its deadline".into()
+        } else if status.signal() == Some(libc::SIGKILL) {
+            "it was killed from outside (signal 9), for example by the system when memory ran low"
+                .into()
         } else if let Some(signal) = status.signal() {
             format!("it crashed (signal {signal})")
         } else {
@@ -213,12 +219,14 @@ impl SandboxProcess {
 
     /// SIGKILL and reap. The run dir goes when `self` drops.
     pub async fn kill(mut self) {
+        self.killed_by_us = true;
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }
 
     /// SIGKILL without waiting (for a stuck process); reaped on drop.
     pub fn kill_now(&mut self) {
+        self.killed_by_us = true;
         let _ = self.child.start_kill();
     }
 

@@ -2,6 +2,7 @@
 
 mod api;
 mod browser;
+mod chaos;
 mod engine;
 mod gateway;
 mod hostile;
