@@ -4,6 +4,7 @@ mod api;
 mod browser;
 mod chaos;
 mod engine;
+mod format_oracle;
 mod gateway;
 mod hostile;
 mod lessons;
