@@ -9,3 +9,4 @@ mod gateway;
 mod hostile;
 mod lessons;
 mod support;
+mod websocket;
