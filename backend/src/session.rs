@@ -10,13 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use protocol::{Notice, NoticeKind, Reply, SessionEvent};
-use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::Value;
 use tokio::sync::broadcast;
 
 use crate::gateway::convert::{convert, Budget};
 use crate::limits::SandboxLimits;
-use crate::sandbox::{Sandbox, SandboxError, SandboxPool};
+use crate::sandbox::{Sandbox, SandboxConnection, SandboxError, SandboxPool};
 
 pub use rate::TokenBucket;
 pub use registry::{RegistryError, SessionRegistry};
@@ -47,7 +46,7 @@ pub struct Executed {
 /// The part of a session that one command at a time may touch.
 pub struct SessionInner {
     sandbox: Sandbox,
-    conn: MultiplexedConnection,
+    conn: SandboxConnection,
     /// Commands queued since MULTI; `None` outside a transaction.
     pub queued: Option<usize>,
 }
@@ -161,6 +160,12 @@ impl Session {
         self.lock().await.sandbox.pid()
     }
 
+    /// A second, independent connection to this session's sandbox, for the
+    /// backend's own readers (graders, live charts, benchmarks).
+    pub async fn sandbox_connection(&self) -> Result<SandboxConnection, SandboxError> {
+        self.lock().await.sandbox.connect().await
+    }
+
     /// The sandbox's private run dir (tests check its permissions).
     pub async fn sandbox_dir(&self) -> std::path::PathBuf {
         self.lock().await.sandbox.dir().to_path_buf()
@@ -220,6 +225,9 @@ impl SessionInner {
         let mut notices = Vec::new();
         if let Some(reason) = self.sandbox.exit_reason() {
             notices.push(self.restart(pool, &reason).await?);
+        } else if !self.conn.is_usable() {
+            // The previous caller went away mid-command (a closed tab).
+            self.conn = self.sandbox.connect().await?;
         }
         let mut cmd = redis::Cmd::new();
         for arg in args {
@@ -228,7 +236,7 @@ impl SessionInner {
         let started = Instant::now();
         let step = {
             let SessionInner { sandbox, conn, .. } = &mut *self;
-            let request = conn.req_packed_command(&cmd);
+            let request = conn.send(&cmd);
             tokio::pin!(request);
             let outcome = tokio::select! {
                 result = &mut request => Some(result),
@@ -267,10 +275,7 @@ impl SessionInner {
                 let reply = convert(value, &mut budget);
                 if flush {
                     // On 8.2, leftover Lua garbage counts against maxmemory.
-                    let _ = self
-                        .conn
-                        .req_packed_command(redis::cmd("SCRIPT").arg("FLUSH"))
-                        .await;
+                    let _ = self.conn.send(redis::cmd("SCRIPT").arg("FLUSH")).await;
                 }
                 Ok(Executed {
                     reply,
@@ -318,10 +323,7 @@ enum Step {
 async fn script_kill(sandbox: &Sandbox) -> bool {
     let attempt = async {
         let mut second = sandbox.connect().await.ok()?;
-        let value = second
-            .req_packed_command(redis::cmd("SCRIPT").arg("KILL"))
-            .await
-            .ok()?;
+        let value = second.send(redis::cmd("SCRIPT").arg("KILL")).await.ok()?;
         Some(matches!(value, Value::Okay))
     };
     matches!(

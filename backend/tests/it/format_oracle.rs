@@ -64,7 +64,8 @@ const CASES: &[&str] = &[
     "XREADGROUP GROUP g c STREAMS x 0",
     "JSON.GET j",
     "JSON.GET j $..b",
-    "JSON.GET j $.f $.s",
+    // (multi-path JSON.GET is left out: RedisJSON orders its keys at random)
+    "JSON.GET j $.f",
     "JSON.TYPE j $.a",
     "JSON.GET nope",
     "FT.SEARCH idx hello",
