@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
+use redis::aio::ConnectionLike;
 use redis::Value;
 
 use crate::engine::Engine;
@@ -33,7 +34,7 @@ impl CommandCatalog {
         let process = SandboxProcess::spawn(&spec).await?;
         let mut conn = process.connect().await?;
         let value = conn
-            .send(redis::cmd("COMMAND").arg("LIST"))
+            .req_packed_command(redis::cmd("COMMAND").arg("LIST"))
             .await
             .map_err(SandboxError::Connect)?;
         process.kill().await;

@@ -2,11 +2,9 @@
 //! host-wide caps on how many exist and how fast they start.
 
 pub mod conf;
-mod connection;
 mod pool;
 mod process;
 
-pub use connection::SandboxConnection;
 pub use pool::{Sandbox, SandboxPool};
 pub use process::{SandboxProcess, SandboxSpec};
 

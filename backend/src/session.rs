@@ -10,12 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use protocol::{Notice, NoticeKind, Reply, SessionEvent};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::Value;
 use tokio::sync::broadcast;
 
 use crate::gateway::convert::{convert, Budget};
 use crate::limits::SandboxLimits;
-use crate::sandbox::{Sandbox, SandboxConnection, SandboxError, SandboxPool};
+use crate::sandbox::{Sandbox, SandboxError, SandboxPool};
 
 pub use rate::TokenBucket;
 pub use registry::{RegistryError, SessionRegistry};
@@ -46,7 +47,7 @@ pub struct Executed {
 /// The part of a session that one command at a time may touch.
 pub struct SessionInner {
     sandbox: Sandbox,
-    conn: SandboxConnection,
+    conn: MultiplexedConnection,
     /// Commands queued since MULTI; `None` outside a transaction.
     pub queued: Option<usize>,
 }
@@ -162,7 +163,7 @@ impl Session {
 
     /// A second, independent connection to this session's sandbox, for the
     /// backend's own readers (graders, live charts, benchmarks).
-    pub async fn sandbox_connection(&self) -> Result<SandboxConnection, SandboxError> {
+    pub async fn sandbox_connection(&self) -> Result<MultiplexedConnection, SandboxError> {
         self.lock().await.sandbox.connect().await
     }
 
@@ -225,9 +226,6 @@ impl SessionInner {
         let mut notices = Vec::new();
         if let Some(reason) = self.sandbox.exit_reason() {
             notices.push(self.restart(pool, &reason).await?);
-        } else if !self.conn.is_usable() {
-            // The previous caller went away mid-command (a closed tab).
-            self.conn = self.sandbox.connect().await?;
         }
         let mut cmd = redis::Cmd::new();
         for arg in args {
@@ -236,7 +234,7 @@ impl SessionInner {
         let started = Instant::now();
         let step = {
             let SessionInner { sandbox, conn, .. } = &mut *self;
-            let request = conn.send(&cmd);
+            let request = conn.req_packed_command(&cmd);
             tokio::pin!(request);
             let outcome = tokio::select! {
                 result = &mut request => Some(result),
@@ -275,7 +273,10 @@ impl SessionInner {
                 let reply = convert(value, &mut budget);
                 if flush {
                     // On 8.2, leftover Lua garbage counts against maxmemory.
-                    let _ = self.conn.send(redis::cmd("SCRIPT").arg("FLUSH")).await;
+                    let _ = self
+                        .conn
+                        .req_packed_command(redis::cmd("SCRIPT").arg("FLUSH"))
+                        .await;
                 }
                 Ok(Executed {
                     reply,
@@ -323,7 +324,10 @@ enum Step {
 async fn script_kill(sandbox: &Sandbox) -> bool {
     let attempt = async {
         let mut second = sandbox.connect().await.ok()?;
-        let value = second.send(redis::cmd("SCRIPT").arg("KILL")).await.ok()?;
+        let value = second
+            .req_packed_command(redis::cmd("SCRIPT").arg("KILL"))
+            .await
+            .ok()?;
         Some(matches!(value, Value::Okay))
     };
     matches!(

@@ -14,6 +14,7 @@ use backend::gateway::Origin;
 use backend::sandbox::{SandboxProcess, SandboxSpec};
 use backend::{router, AppState};
 use clap::Parser;
+use redis::aio::ConnectionLike;
 
 const SPAWNS: usize = 40;
 const SESSIONS: usize = 20;
@@ -123,7 +124,7 @@ async fn run() -> anyhow::Result<()> {
             .gateway
             .run_line(&session, "GET bench:key", Origin::Backend)
             .await?;
-        direct.send(&get).await?;
+        direct.req_packed_command(&get).await?;
     }
     for _ in 0..ROUND_TRIPS {
         let started = Instant::now();
@@ -133,7 +134,7 @@ async fn run() -> anyhow::Result<()> {
             .await?;
         via_gateway.push(micros(started.elapsed()));
         let started = Instant::now();
-        direct.send(&get).await?;
+        direct.req_packed_command(&get).await?;
         via_direct.push(micros(started.elapsed()));
     }
     let (gw_p50, gw_p99) = summary(via_gateway);

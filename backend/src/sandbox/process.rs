@@ -7,11 +7,12 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
 use super::conf::{self, ConfInput};
-use super::connection::SandboxConnection;
 use super::SandboxError;
 use crate::engine::Engine;
 use crate::limits::SandboxLimits;
@@ -131,10 +132,10 @@ impl SandboxProcess {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Ok(mut con) = self.connect().await {
-                if let Ok(redis::Value::SimpleString(pong)) = con.send(&redis::cmd("PING")).await {
-                    if pong == "PONG" {
-                        return Ok(());
-                    }
+                let pong: redis::RedisResult<String> =
+                    redis::cmd("PING").query_async(&mut con).await;
+                if pong.is_ok() {
+                    return Ok(());
                 }
             }
             if let Some(reason) = self.exit_reason() {
@@ -151,10 +152,25 @@ impl SandboxProcess {
         }
     }
 
-    /// A new authenticated RESP2 connection. It has no response timeout:
-    /// the gateway enforces its own deadline and escalation.
-    pub async fn connect(&self) -> Result<SandboxConnection, SandboxError> {
-        SandboxConnection::open(&self.socket, &self.password).await
+    /// A new authenticated RESP2 connection. No response timeout: the
+    /// gateway enforces its own deadline and escalation.
+    pub async fn connect(&self) -> Result<MultiplexedConnection, SandboxError> {
+        let info = ConnectionAddr::Unix(self.socket.clone())
+            .into_connection_info()
+            .map_err(SandboxError::Connect)?
+            .set_redis_settings(
+                RedisConnectionInfo::default()
+                    .set_password(&self.password)
+                    .set_skip_set_lib_name(),
+            );
+        let client = redis::Client::open(info).map_err(SandboxError::Connect)?;
+        let config = AsyncConnectionConfig::new()
+            .set_response_timeout(None)
+            .set_connection_timeout(Some(Duration::from_secs(2)));
+        client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(SandboxError::Connect)
     }
 
     pub fn pid(&self) -> u32 {
