@@ -26,5 +26,8 @@ lint: setup
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 # The browser tests drive the release build in dist/, so build it first.
+# The last line totals every test binary ("N passed, N failed").
 test: lint frontend
-	cargo test --workspace --exclude frontend
+	@mkdir -p target
+	set -o pipefail; cargo test --workspace --exclude frontend 2>&1 | tee target/test-output.log
+	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.log

@@ -178,3 +178,22 @@ async fn metrics_report_sessions_and_latency() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_sandbox_socket_refuses_anyone_without_its_password() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    app.exec(&id, "SET secret 1").await;
+    let dir = app.state.sessions.get(&id).unwrap().sandbox_dir().await;
+    // Even a process that could open the socket gets nothing without the
+    // random per-sandbox password.
+    let mut stream = tokio::net::UnixStream::connect(dir.join("redis.sock"))
+        .await
+        .unwrap();
+    stream.write_all(b"GET secret\r\n").await.unwrap();
+    let mut reply = vec![0u8; 256];
+    let n = stream.read(&mut reply).await.unwrap();
+    let reply = String::from_utf8_lossy(&reply[..n]);
+    assert!(reply.starts_with("-NOAUTH"), "{reply}");
+}
