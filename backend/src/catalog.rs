@@ -1,6 +1,9 @@
-//! What the running engine can do: the names of its commands, learned once
-//! at start-up from a throwaway sandbox, so the ACL names only commands
-//! this engine has (an unknown name would stop Redis from starting).
+//! What the running engine can do: the names of its commands and their
+//! `COMMAND DOCS`, learned once at start-up from a throwaway sandbox. The
+//! ACL names only commands this engine has (an unknown name would stop
+//! Redis from starting), and the console's hints come from the docs.
+
+mod docs;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -17,6 +20,9 @@ use crate::sandbox::{SandboxError, SandboxProcess, SandboxSpec};
 pub struct CommandCatalog {
     /// Lowercase command names from `COMMAND LIST`.
     pub names: HashSet<String>,
+    /// Documentation of the commands a learner may run (allowlisted ones,
+    /// with only their allowed subcommands), sorted by name.
+    pub docs: protocol::CommandCatalog,
 }
 
 impl CommandCatalog {
@@ -37,6 +43,10 @@ impl CommandCatalog {
             .req_packed_command(redis::cmd("COMMAND").arg("LIST"))
             .await
             .map_err(SandboxError::Connect)?;
+        let docs_reply = conn
+            .req_packed_command(redis::cmd("COMMAND").arg("DOCS"))
+            .await
+            .map_err(SandboxError::Connect)?;
         process.kill().await;
         let Value::Array(items) = value else {
             return Err(SandboxError::Spawn(format!(
@@ -51,10 +61,35 @@ impl CommandCatalog {
                 _ => None,
             })
             .collect();
-        Ok(CommandCatalog { names })
+        Ok(CommandCatalog {
+            names,
+            docs: learner_docs(docs::commands(&docs_reply)),
+        })
     }
 
     pub fn has(&self, name: &str) -> bool {
         self.names.contains(name)
     }
+}
+
+/// Keeps what a learner may run: allowlisted commands, and of container
+/// commands only their allowed subcommands.
+fn learner_docs(all: Vec<protocol::CommandDoc>) -> protocol::CommandCatalog {
+    use crate::allowlist::{self, Access};
+    let mut commands: Vec<protocol::CommandDoc> = all
+        .into_iter()
+        .filter_map(|mut doc| {
+            match allowlist::lookup(&doc.name.to_lowercase())? {
+                Access::Open => {}
+                Access::Subcommands(allowed) => doc.subcommands.retain(|sub| {
+                    sub.name
+                        .split_once(' ')
+                        .is_some_and(|(_, s)| allowed.contains(&s.to_lowercase().as_str()))
+                }),
+            }
+            Some(doc)
+        })
+        .collect();
+    commands.sort_by(|a, b| a.name.cmp(&b.name));
+    protocol::CommandCatalog { commands }
 }

@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/engine", get(lessons::engine))
+        .route("/api/commands", get(lessons::commands))
         .route("/api/lessons", get(lessons::list))
         .route("/api/lessons/{slug}", get(lessons::page))
         .route(

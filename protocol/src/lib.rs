@@ -4,13 +4,16 @@
 //! so neither side can drift from the other's idea of a message.
 
 pub mod args;
+pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod lesson;
+pub mod paste;
 pub mod reply;
 pub mod session;
 
 pub use args::{parse_line, split_args, CommandLine, SplitError};
+pub use commands::{ArgDoc, CommandCatalog, CommandDoc, Completion};
 pub use engine::EngineInfo;
 pub use error::{ApiError, ErrorBody};
 pub use lesson::{LessonPage, LessonSummary};

@@ -29,3 +29,8 @@ pub async fn page(
 pub async fn engine(State(state): State<AppState>) -> Json<EngineInfo> {
     Json(state.engine.info.clone())
 }
+
+/// `GET /api/commands`: the docs behind the console's completion and hints.
+pub async fn commands(State(state): State<AppState>) -> Json<protocol::CommandCatalog> {
+    Json(state.catalog.docs.clone())
+}

@@ -81,3 +81,26 @@ async fn root_and_deep_links_serve_the_app() {
         assert!(body.contains("fixture-spa-index"), "{path}: {body}");
     }
 }
+
+#[tokio::test]
+async fn command_docs_drive_completion_and_hints() {
+    let app = app_with_fixture_dist().await;
+    let catalog: protocol::CommandCatalog = app.get("/api/commands").await.json().await.unwrap();
+    assert!(catalog.find("HGETALL").is_some());
+    assert!(
+        catalog.find("SHUTDOWN").is_none(),
+        "only what a learner may run"
+    );
+    let config = catalog.find("CONFIG").unwrap();
+    let subs: Vec<&str> = config.subcommands.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(subs, ["CONFIG GET"]);
+    assert_eq!(catalog.complete("HGETA").unwrap().text, "HGETALL ");
+    let hint = catalog.hint("ZADD ").unwrap();
+    assert!(
+        hint.starts_with("key ") && hint.contains("score member"),
+        "{hint}"
+    );
+    let notice = catalog.deprecation("HMSET k f v").unwrap();
+    assert!(notice.contains("HSET"), "{notice}");
+    assert!(catalog.find("JSON.SET").is_some() && catalog.find("VADD").is_some());
+}
