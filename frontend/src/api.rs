@@ -1,7 +1,7 @@
 //! All HTTP calls to the backend. Components never fetch on their own.
 
 use gloo::net::http::Request;
-use protocol::{ApiError, EngineInfo, LessonPage, LessonSummary};
+use protocol::{ApiError, CommandCatalog, EngineInfo, LessonPage, LessonSummary};
 use serde::de::DeserializeOwned;
 
 /// A failure a page can show as-is.
@@ -42,4 +42,8 @@ pub async fn lesson(slug: &str) -> Result<LessonPage, ApiFailure> {
 
 pub async fn engine() -> Result<EngineInfo, ApiFailure> {
     get_json("/api/engine").await
+}
+
+pub async fn commands() -> Result<CommandCatalog, ApiFailure> {
+    get_json("/api/commands").await
 }

@@ -1,3 +1,7 @@
 //! Small widgets, one file each.
 
+pub mod console;
 pub mod engine_badge;
+pub mod prompt;
+pub mod theme_toggle;
+pub mod transcript;

@@ -3,6 +3,8 @@
 mod api;
 mod app;
 mod components;
+mod console;
+mod link;
 mod pages;
 
 pub use app::App;

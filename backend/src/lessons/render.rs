@@ -1,7 +1,31 @@
 //! Markdown to HTML for lesson bodies. Raw HTML in a lesson is shown as
 //! text, never passed through: lesson HTML goes into the page as-is.
 
-use pulldown_cmark::{html, CowStr, Event, Options, Parser};
+use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
+
+/// Wraps ```redis blocks so the page can offer a Run button beside them.
+fn runnable_blocks<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
+    let mut in_redis = false;
+    events.flat_map(move |event| {
+        let is_redis = |kind: &CodeBlockKind<'_>| matches!(kind, CodeBlockKind::Fenced(lang) if lang.split_whitespace().next() == Some("redis"));
+        match &event {
+            Event::Start(Tag::CodeBlock(kind)) if is_redis(kind) => {
+                in_redis = true;
+                vec![Event::Html(CowStr::Borrowed("<div class=\"runnable\">")), event]
+            }
+            Event::End(TagEnd::CodeBlock) if in_redis => {
+                in_redis = false;
+                vec![
+                    event,
+                    Event::Html(CowStr::Borrowed(
+                        "<button type=\"button\" class=\"run-button\" aria-label=\"Run this block in the console\">Run ▸</button></div>",
+                    )),
+                ]
+            }
+            _ => vec![event],
+        }
+    })
+}
 
 pub fn to_html(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
@@ -21,7 +45,8 @@ pub fn to_html(markdown: &str) -> String {
         other => other,
     });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut out, events);
+    // After escaping the author's raw HTML, so only our wrapper is markup.
+    html::push_html(&mut out, runnable_blocks(events));
     out
 }
 
@@ -65,5 +90,15 @@ mod tests {
     fn code_fences_keep_their_language() {
         let html = to_html("```redis\nPING\n```\n");
         assert!(html.contains("language-redis"), "{html}");
+    }
+
+    #[test]
+    fn redis_blocks_get_a_run_button_and_others_do_not() {
+        let html = to_html("```redis\nPING\n```\n\n```python\nprint(1)\n```\n");
+        assert_eq!(html.matches("run-button").count(), 1, "{html}");
+        assert!(
+            html.starts_with("<div class=\"runnable\">\n<pre><code class=\"language-redis\">PING"),
+            "{html}"
+        );
     }
 }

@@ -90,6 +90,27 @@ impl Browser {
             .unwrap_or_else(|e| panic!("`{css}` never appeared: {e}"))
     }
 
+    /// Runs `js` (a function body returning a value) in the page.
+    pub async fn js(&self, js: &str) -> serde_json::Value {
+        self.client
+            .execute(js, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{js}"))
+    }
+
+    /// Polls `condition` (a JS expression) until it is true.
+    pub async fn wait_until(&self, condition: &str, what: &str) {
+        let script = format!("return !!({condition});");
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::time::Instant::now() < deadline {
+            if self.js(&script).await == serde_json::Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}: `{condition}`");
+    }
+
     /// Saves a PNG under docs/screenshots/ (shown in the README).
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");

@@ -1,0 +1,249 @@
+//! The console's shared state (one per page, provided as context) and what
+//! it does: run pasted blocks line by line, keep history, follow MULTI,
+//! reset the sandbox. Components only read these signals and call these
+//! methods; all network work goes through `link`.
+
+use std::rc::Rc;
+
+use gloo::storage::{LocalStorage as BrowserStorage, Storage};
+use leptos::prelude::*;
+use protocol::{ClientMessage, CommandCatalog, NoticeKind, ServerMessage};
+
+use crate::link::{self, Link, LinkStatus};
+
+const HISTORY_KEY: &str = "redis-tutor.history";
+const HISTORY_MAX: usize = 200;
+
+/// How a notice line looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Warn,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryKind {
+    /// A command and what came back.
+    Command {
+        prompt: String,
+        line: String,
+        text: String,
+        is_error: bool,
+        /// Server-side latency, when Redis answered.
+        micros: Option<u64>,
+        /// Refusals and parse errors carry a code.
+        code: Option<String>,
+    },
+    Notice {
+        tone: Tone,
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub id: u64,
+    pub kind: EntryKind,
+}
+
+#[derive(Clone, Copy)]
+pub struct ConsoleState {
+    pub entries: RwSignal<Vec<Entry>>,
+    pub status: RwSignal<LinkStatus>,
+    pub in_multi: RwSignal<bool>,
+    pub strict: RwSignal<bool>,
+    /// Lines still to run from the current block.
+    pub running: RwSignal<usize>,
+    pub catalog: RwSignal<Option<CommandCatalog>>,
+    pub history: RwSignal<Vec<String>>,
+    next_id: StoredValue<u64>,
+    link: StoredValue<Rc<Link>, LocalStorage>,
+}
+
+impl ConsoleState {
+    /// Creates the state and starts the connection.
+    pub fn start() -> ConsoleState {
+        let state = ConsoleState {
+            entries: RwSignal::new(Vec::new()),
+            status: RwSignal::new(LinkStatus::Connecting),
+            in_multi: RwSignal::new(false),
+            strict: RwSignal::new(false),
+            running: RwSignal::new(0),
+            catalog: RwSignal::new(None),
+            history: RwSignal::new(BrowserStorage::get(HISTORY_KEY).unwrap_or_default()),
+            next_id: StoredValue::new(0),
+            link: StoredValue::new_local(Rc::new(Link::default())),
+        };
+        link::run(state.link.get_value(), state.status, move |notice| {
+            if notice.kind != NoticeKind::ScriptKilled {
+                state.in_multi.set(false);
+            }
+            state.notice(Tone::Warn, notice.message);
+        });
+        leptos::task::spawn_local(async move {
+            if let Ok(catalog) = crate::api::commands().await {
+                state.catalog.set(Some(catalog));
+            }
+        });
+        state
+    }
+
+    pub fn prompt(&self) -> String {
+        if self.in_multi.get_untracked() {
+            "redis-tutor(TX)> ".to_owned()
+        } else {
+            "redis-tutor> ".to_owned()
+        }
+    }
+
+    fn push(&self, kind: EntryKind) {
+        let id = self.next_id.get_value() + 1;
+        self.next_id.set_value(id);
+        self.entries
+            .update(|entries| entries.push(Entry { id, kind }));
+    }
+
+    pub fn notice(&self, tone: Tone, text: impl Into<String>) {
+        self.push(EntryKind::Notice {
+            tone,
+            text: text.into(),
+        });
+    }
+
+    pub fn clear(&self) {
+        self.entries.set(Vec::new());
+    }
+
+    /// The whole transcript as plain text, as redis-cli would have printed it.
+    pub fn transcript_text(&self) -> String {
+        self.entries.with_untracked(|entries| {
+            entries
+                .iter()
+                .map(|e| match &e.kind {
+                    EntryKind::Command {
+                        prompt, line, text, ..
+                    } => format!("{prompt}{line}\n{text}"),
+                    EntryKind::Notice { text, .. } => format!("# {text}"),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
+    fn remember(&self, line: &str) {
+        // Never keep secrets: any line with an AUTH argument stays out.
+        let has_secret = protocol::split_args(line.as_bytes())
+            .map(|args| args.iter().any(|a| a.eq_ignore_ascii_case(b"auth")))
+            .unwrap_or(true);
+        if has_secret || line.trim().is_empty() {
+            return;
+        }
+        self.history.update(|history| {
+            if history.last().map(String::as_str) != Some(line) {
+                history.push(line.to_owned());
+            }
+            if history.len() > HISTORY_MAX {
+                let excess = history.len() - HISTORY_MAX;
+                history.drain(..excess);
+            }
+            let _ = BrowserStorage::set(HISTORY_KEY, &*history);
+        });
+    }
+
+    /// Runs a typed or pasted block: every line in order, each reply shown,
+    /// stopping at nothing (as redis-cli does with a paste).
+    pub fn run_text(&self, text: String) {
+        let state = *self;
+        let lines = protocol::paste::console_lines(&text, self.strict.get_untracked());
+        if lines.is_empty() {
+            return;
+        }
+        self.remember(text.trim_end_matches('\n'));
+        self.running.update(|n| *n += lines.len());
+        leptos::task::spawn_local(async move {
+            for line in lines {
+                state.run_line(line).await;
+                state.running.update(|n| *n = n.saturating_sub(1));
+            }
+        });
+    }
+
+    async fn run_line(&self, line: String) {
+        let prompt = self.prompt();
+        // Parse errors are shown before sending, with redis-cli's words.
+        match protocol::parse_line(line.as_bytes()) {
+            Err(e) => {
+                self.push(EntryKind::Command {
+                    prompt,
+                    line,
+                    text: e.message().to_owned(),
+                    is_error: true,
+                    micros: None,
+                    code: None,
+                });
+                return;
+            }
+            Ok(parsed) if parsed.args.is_empty() => return,
+            Ok(_) => {}
+        }
+        let link = self.link.get_value();
+        let reply = link
+            .request(|seq| ClientMessage::Exec {
+                seq,
+                line: line.clone(),
+            })
+            .await;
+        match reply {
+            ServerMessage::Result { result, .. } => {
+                self.in_multi.set(result.in_multi);
+                self.push(EntryKind::Command {
+                    prompt,
+                    line: line.clone(),
+                    text: result.text,
+                    is_error: result.reply.is_error(),
+                    micros: Some(result.micros),
+                    code: None,
+                });
+                for notice in result.notices {
+                    self.notice(Tone::Warn, notice.message);
+                }
+                let deprecation = self
+                    .catalog
+                    .with_untracked(|c| c.as_ref().and_then(|c| c.deprecation(&line)));
+                if let Some(text) = deprecation {
+                    self.notice(Tone::Info, text);
+                }
+            }
+            ServerMessage::Error { error, .. } => {
+                if error.code == "sandbox_restarted" {
+                    self.in_multi.set(false);
+                }
+                self.push(EntryKind::Command {
+                    prompt,
+                    line,
+                    text: error.message,
+                    is_error: true,
+                    micros: None,
+                    code: Some(error.code),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// A fresh, empty sandbox for this session.
+    pub fn reset(&self) {
+        let state = *self;
+        leptos::task::spawn_local(async move {
+            let link = state.link.get_value();
+            match link.request(|seq| ClientMessage::Reset { seq }).await {
+                ServerMessage::ResetDone { .. } => {
+                    state.in_multi.set(false);
+                    state.notice(Tone::Info, "Your sandbox was reset: it is empty and ready.");
+                }
+                ServerMessage::Error { error, .. } => state.notice(Tone::Warn, error.message),
+                _ => {}
+            }
+        });
+    }
+}

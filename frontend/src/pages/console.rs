@@ -1,0 +1,19 @@
+//! The console on its own page.
+
+use leptos::prelude::*;
+
+use crate::components::console::Console;
+
+#[component]
+pub fn ConsolePage() -> impl IntoView {
+    view! {
+        <section class="console-page">
+            <h1 class="console-page-title">"Your Redis"</h1>
+            <p class="console-page-lede">
+                "A real Redis 8.2 of your own, with JSON, Search and Bloom. It behaves like redis-cli: try "
+                <code>"HSET user:1 name Ada"</code> ", then " <code>"HGETALL user:1"</code> "."
+            </p>
+            <Console/>
+        </section>
+    }
+}
