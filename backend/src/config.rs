@@ -47,6 +47,21 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: SandboxLimits,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Run every lesson's blocks and tasks in fresh sandboxes, as the test
+    /// suite does, and report each problem with its file and line.
+    CheckLessons {
+        /// Check this lesson file on its own (it need not be in SUMMARY.md).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 impl Config {

@@ -28,6 +28,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/commands", get(lessons::commands))
         .route("/api/lessons", get(lessons::list))
         .route("/api/lessons/{slug}", get(lessons::page))
+        .route("/api/lessons/{slug}/start", post(lessons::start))
+        .route(
+            "/api/lessons/{slug}/tasks/{index}/check",
+            post(lessons::check_task),
+        )
         .route(
             "/api/sessions",
             post(sessions::create).delete(sessions::delete),

@@ -3,15 +3,19 @@
 //! load and validate every file. Any broken lesson stops start-up with an
 //! error naming the file and line.
 
+pub mod blocks;
 mod front_matter;
 mod render;
+pub mod runner;
 mod summary;
+pub mod task;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use protocol::{LessonPage, LessonSummary};
+use protocol::{LessonBlock, LessonPage, LessonSummary, LessonTask};
 
+pub use blocks::{Blocks, RunnableBlock, Task};
 pub use front_matter::FrontMatter;
 
 use crate::engine::{Capability, Engine};
@@ -43,6 +47,8 @@ pub struct Lesson {
     /// The file it came from, for error messages.
     pub path: PathBuf,
     pub html: String,
+    /// Runnable blocks and Try-it tasks, in order.
+    pub blocks: Blocks,
 }
 
 /// The whole course, in order.
@@ -64,27 +70,18 @@ impl Course {
         let mut lessons = Vec::with_capacity(entries.len());
         let mut slugs = HashSet::new();
         for (i, entry) in entries.iter().enumerate() {
-            let path = dir.join(&entry.file);
-            let source = read(&path)?;
-            let (meta, body) =
-                front_matter::split(&source).map_err(|(line, message)| LessonError::At {
-                    path: path.clone(),
-                    line,
-                    message,
-                })?;
-            if !slugs.insert(meta.slug.clone()) {
+            let lesson = Lesson::load(&dir.join(&entry.file), i + 1)?;
+            if !slugs.insert(lesson.meta.slug.clone()) {
                 return Err(LessonError::At {
-                    path,
+                    path: lesson.path,
                     line: 2,
-                    message: format!("slug `{}` is already used by another lesson", meta.slug),
+                    message: format!(
+                        "slug `{}` is already used by another lesson",
+                        lesson.meta.slug
+                    ),
                 });
             }
-            lessons.push(Lesson {
-                html: render::to_html(body),
-                meta,
-                number: i + 1,
-                path,
-            });
+            lessons.push(lesson);
         }
 
         let listed: HashSet<&str> = entries.iter().map(|e| e.file.as_str()).collect();
@@ -116,11 +113,53 @@ impl Course {
             html: lesson.html.clone(),
             prev: index.checked_sub(1).and_then(slug_at),
             next: slug_at(index + 1),
+            setup: lesson.meta.setup.clone(),
+            blocks: lesson
+                .blocks
+                .runnable
+                .iter()
+                .map(|b| LessonBlock {
+                    source: b.source.clone(),
+                    strict: b.strict,
+                    expect_error: b.expect_error.clone(),
+                    output: b.output.clone(),
+                })
+                .collect(),
+            tasks: lesson
+                .blocks
+                .tasks
+                .iter()
+                .map(|t| LessonTask {
+                    goal: t.spec.goal.clone(),
+                    hint: t.spec.hint.clone(),
+                    solution: t.spec.solution.clone(),
+                })
+                .collect(),
         })
     }
 }
 
 impl Lesson {
+    /// Loads and validates one lesson file; `number` is its place in the outline.
+    pub fn load(path: &Path, number: usize) -> Result<Lesson, LessonError> {
+        let source = read(path)?;
+        let at = |(line, message): (usize, String)| LessonError::At {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let (meta, body) = front_matter::split(&source).map_err(at)?;
+        let first_body_line = 1 + source[..source.len() - body.len()].matches('\n').count();
+        let blocks = blocks::extract(body, first_body_line).map_err(at)?;
+        Ok(Lesson {
+            html: render::to_html(body),
+            meta,
+            number,
+            path: path.to_path_buf(),
+            blocks,
+        })
+    }
+
     pub fn requires(&self) -> impl Iterator<Item = Capability> + '_ {
         self.meta
             .requires
@@ -179,7 +218,7 @@ mod tests {
         std::fs::write(dir.join(name), text).unwrap();
     }
 
-    const LESSON: &str = "+++\nslug = \"one\"\ntitle = \"One\"\nsummary = \"s\"\nrequires = []\nsetup = []\n+++\n\n## Step\n\nText.\n";
+    const LESSON: &str = "+++\nslug = \"one\"\ntitle = \"One\"\nsummary = \"s\"\nrequires = []\nkey_prefix = \"one\"\nsetup = []\n+++\n\n## Step\n\nText.\n";
 
     #[test]
     fn loads_lessons_in_summary_order() {

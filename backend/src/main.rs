@@ -3,10 +3,12 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use backend::config::Config;
+use backend::config::{Command, Config};
 use backend::{router, shutdown, AppState};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+
+mod check_lessons;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -15,7 +17,10 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = Config::parse();
+    let mut config = Config::parse();
+    if let Some(Command::CheckLessons { file }) = config.command.take() {
+        return check_lessons::run(config, file).await;
+    }
 
     let state = AppState::build(&config).await?;
     let engine = &state.engine;

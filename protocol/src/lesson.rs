@@ -30,6 +30,50 @@ pub struct LessonPage {
     pub prev: Option<String>,
     /// Slug of the next lesson in the outline, if any.
     pub next: Option<String>,
+    /// Command lines "Start fresh" runs in a clean sandbox.
+    #[serde(default)]
+    pub setup: Vec<String>,
+    /// Every runnable block, in order.
+    #[serde(default)]
+    pub blocks: Vec<LessonBlock>,
+    /// Every Try-it task, in order.
+    #[serde(default)]
+    pub tasks: Vec<LessonTask>,
+}
+
+/// A runnable ```redis block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LessonBlock {
+    pub source: String,
+    /// Sent exactly as redis-cli would, without the console's conveniences.
+    pub strict: bool,
+    /// Meant to fail with an error containing this text.
+    pub expect_error: Option<String>,
+    /// What the console prints for it, when the lesson declares it.
+    pub output: Option<String>,
+}
+
+/// A Try-it task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LessonTask {
+    pub goal: String,
+    pub hint: Option<String>,
+    pub solution: Vec<String>,
+}
+
+/// The outcome of checking a task (`POST /api/lessons/<slug>/tasks/<n>/check`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskResult {
+    pub passed: bool,
+    pub checks: Vec<CheckResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub command: String,
+    pub passed: bool,
+    /// What differed, when it failed.
+    pub detail: Option<String>,
 }
 
 #[cfg(test)]
@@ -50,6 +94,9 @@ mod tests {
             html: "<p>x</p>".into(),
             prev: None,
             next: Some("setup".into()),
+            setup: vec![],
+            blocks: vec![],
+            tasks: vec![],
         };
         let value: serde_json::Value = serde_json::to_value(&page).unwrap();
         assert_eq!(value["slug"], "why-redis");

@@ -16,7 +16,7 @@ pub use args::{parse_line, split_args, CommandLine, SplitError};
 pub use commands::{ArgDoc, CommandCatalog, CommandDoc, Completion};
 pub use engine::EngineInfo;
 pub use error::{ApiError, ErrorBody};
-pub use lesson::{LessonPage, LessonSummary};
+pub use lesson::{CheckResult, LessonBlock, LessonPage, LessonSummary, LessonTask, TaskResult};
 pub use reply::{format_cli, Reply};
 pub use session::{
     ClientMessage, ExecRequest, ExecResponse, Notice, NoticeKind, ServerMessage, SessionCreated,

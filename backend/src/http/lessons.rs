@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use protocol::{EngineInfo, LessonPage, LessonSummary};
 
+use super::auth::BearerSession;
 use super::HttpError;
 use crate::state::AppState;
 
@@ -33,4 +34,62 @@ pub async fn engine(State(state): State<AppState>) -> Json<EngineInfo> {
 /// `GET /api/commands`: the docs behind the console's completion and hints.
 pub async fn commands(State(state): State<AppState>) -> Json<protocol::CommandCatalog> {
     Json(state.catalog.docs.clone())
+}
+
+fn find_lesson<'a>(
+    state: &'a AppState,
+    slug: &str,
+) -> Result<&'a crate::lessons::Lesson, HttpError> {
+    state.course.find(slug).ok_or_else(|| {
+        HttpError::NotFound(format!(
+            "There is no lesson `{slug}`; GET /api/lessons lists them."
+        ))
+    })
+}
+
+/// `POST /api/lessons/<slug>/start`: "Start fresh": a clean sandbox with
+/// the lesson's setup data loaded.
+pub async fn start(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    BearerSession(session): BearerSession,
+) -> Result<Json<protocol::Notice>, HttpError> {
+    let lesson = find_lesson(&state, &slug)?;
+    session.reset().await?;
+    crate::lessons::runner::run_setup(&state.gateway, &session, lesson)
+        .await
+        .map_err(|message| HttpError::BadRequest {
+            code: "setup_failed",
+            message,
+        })?;
+    let notice = protocol::Notice {
+        kind: protocol::NoticeKind::Reset,
+        message: format!(
+            "Fresh sandbox for “{}”: {} setup command(s) loaded its starting data.",
+            lesson.meta.title,
+            lesson.meta.setup.len()
+        ),
+    };
+    session.emit(protocol::SessionEvent::Notice {
+        notice: notice.clone(),
+    });
+    Ok(Json(notice))
+}
+
+/// `POST /api/lessons/<slug>/tasks/<index>/check`: runs the task's checks
+/// in the caller's sandbox.
+pub async fn check_task(
+    State(state): State<AppState>,
+    Path((slug, index)): Path<(String, usize)>,
+    BearerSession(session): BearerSession,
+) -> Result<Json<protocol::TaskResult>, HttpError> {
+    let lesson = find_lesson(&state, &slug)?;
+    let task = lesson
+        .blocks
+        .tasks
+        .get(index)
+        .ok_or_else(|| HttpError::NotFound(format!("Lesson `{slug}` has no task {index}.")))?;
+    Ok(Json(
+        crate::lessons::runner::check_task(&state.gateway, &session, &task.spec.check).await,
+    ))
 }

@@ -18,6 +18,9 @@ pub struct FrontMatter {
     /// Engine capabilities the lesson needs: `json`, `search`, `bloom`, `vectorset`.
     #[serde(default)]
     pub requires: Vec<String>,
+    /// Every key the lesson creates starts with `<key_prefix>:`, so lessons
+    /// never collide in one sandbox (checked by the every-block test).
+    pub key_prefix: String,
     /// Command lines that load the lesson's starting data into a fresh sandbox.
     #[serde(default)]
     pub setup: Vec<String>,
@@ -93,6 +96,20 @@ fn validate(meta: &FrontMatter, toml_text: &str) -> Result<(), (usize, String)> 
             ),
         ));
     }
+    let prefix_ok = !meta.key_prefix.is_empty()
+        && meta
+            .key_prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !prefix_ok {
+        return Err((
+            key_line(toml_text, "key_prefix"),
+            format!(
+                "key_prefix `{}` may hold only lowercase letters, digits and `-`",
+                meta.key_prefix
+            ),
+        ));
+    }
     for (key, value) in [("title", &meta.title), ("summary", &meta.summary)] {
         if value.trim().is_empty() {
             return Err((key_line(toml_text, key), format!("{key} must not be empty")));
@@ -119,7 +136,7 @@ fn validate(meta: &FrontMatter, toml_text: &str) -> Result<(), (usize, String)> 
 mod tests {
     use super::*;
 
-    const GOOD: &str = "+++\nslug = \"hashes\"\ntitle = \"Hashes\"\nsummary = \"Feature serving.\"\nrequires = [\"json\"]\nsetup = [\"HSET k f v\"]\n+++\n# Body\n";
+    const GOOD: &str = "+++\nslug = \"hashes\"\ntitle = \"Hashes\"\nsummary = \"Feature serving.\"\nrequires = [\"json\"]\nsetup = [\"HSET k f v\"]\nkey_prefix = \"hash\"\n+++\n# Body\n";
 
     #[test]
     fn splits_front_matter_from_body() {

@@ -3,24 +3,97 @@
 
 use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 
-/// Wraps ```redis blocks so the page can offer a Run button beside them.
-fn runnable_blocks<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
-    let mut in_redis = false;
+use super::task::TaskSpec;
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A Try-it task as page markup: goal, hint, solution (hidden) and the
+/// buttons the page wires up. Everything from the author is escaped.
+fn task_html(index: usize, source: &str) -> String {
+    let Ok(spec) = TaskSpec::parse(source) else {
+        // Loading validated every task before rendering.
+        return String::new();
+    };
+    let goal = to_html(&spec.goal);
+    let hint = spec
+        .hint
+        .map(|h| {
+            format!(
+                "<details class=\"task-hint\"><summary>Hint</summary>{}</details>",
+                to_html(&h)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<div class=\"task\" data-task=\"{index}\"><p class=\"task-label\">Try it</p><div class=\"task-goal\">{goal}</div>{hint}\
+<div class=\"task-actions\"><button type=\"button\" class=\"task-check\">Check</button>\
+<button type=\"button\" class=\"task-show-solution\">Show solution</button></div>\
+<p class=\"task-result\" role=\"status\" aria-live=\"polite\"></p>\
+<div class=\"runnable task-solution\" hidden><pre><code class=\"language-redis\">{}</code></pre>\
+<button type=\"button\" class=\"run-button\" aria-label=\"Run the solution in the console\">Run ▸</button></div></div>",
+        escape(&spec.solution.join("\n"))
+    )
+}
+
+/// Wraps ```redis blocks so the page can offer a Run button beside them,
+/// labels ```output blocks, and turns ```task blocks into Try-it widgets.
+fn special_blocks<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
+    #[derive(PartialEq)]
+    enum Open {
+        None,
+        Redis,
+        Output,
+        Task(String),
+    }
+    let mut open = Open::None;
+    let mut tasks = 0;
     events.flat_map(move |event| {
-        let is_redis = |kind: &CodeBlockKind<'_>| matches!(kind, CodeBlockKind::Fenced(lang) if lang.split_whitespace().next() == Some("redis"));
-        match &event {
-            Event::Start(Tag::CodeBlock(kind)) if is_redis(kind) => {
-                in_redis = true;
-                vec![Event::Html(CowStr::Borrowed("<div class=\"runnable\">")), event]
+        let lang = |kind: &CodeBlockKind<'_>| match kind {
+            CodeBlockKind::Fenced(info) => info.split_whitespace().next().unwrap_or("").to_owned(),
+            CodeBlockKind::Indented => String::new(),
+        };
+        let html = |s: String| Event::Html(CowStr::Boxed(s.into_boxed_str()));
+        match (&mut open, &event) {
+            (Open::None, Event::Start(Tag::CodeBlock(kind))) => match lang(kind).as_str() {
+                "redis" => {
+                    open = Open::Redis;
+                    vec![html("<div class=\"runnable\">".into()), event]
+                }
+                "output" => {
+                    open = Open::Output;
+                    vec![html("<div class=\"expected-output\"><span class=\"expected-label\">Expected output</span>".into()), event]
+                }
+                "task" => {
+                    open = Open::Task(String::new());
+                    vec![]
+                }
+                _ => vec![event],
+            },
+            (Open::Task(text), Event::Text(chunk)) => {
+                text.push_str(chunk);
+                vec![]
             }
-            Event::End(TagEnd::CodeBlock) if in_redis => {
-                in_redis = false;
+            (Open::Task(text), Event::End(TagEnd::CodeBlock)) => {
+                let markup = task_html(tasks, text);
+                tasks += 1;
+                open = Open::None;
+                vec![html(markup)]
+            }
+            (Open::Redis, Event::End(TagEnd::CodeBlock)) => {
+                open = Open::None;
                 vec![
                     event,
-                    Event::Html(CowStr::Borrowed(
-                        "<button type=\"button\" class=\"run-button\" aria-label=\"Run this block in the console\">Run ▸</button></div>",
-                    )),
+                    html("<button type=\"button\" class=\"run-button\" aria-label=\"Run this block in the console\">Run ▸</button></div>".into()),
                 ]
+            }
+            (Open::Output, Event::End(TagEnd::CodeBlock)) => {
+                open = Open::None;
+                vec![event, html("</div>".into())]
             }
             _ => vec![event],
         }
@@ -46,7 +119,7 @@ pub fn to_html(markdown: &str) -> String {
     });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     // After escaping the author's raw HTML, so only our wrapper is markup.
-    html::push_html(&mut out, runnable_blocks(events));
+    html::push_html(&mut out, special_blocks(events));
     out
 }
 
@@ -90,6 +163,21 @@ mod tests {
     fn code_fences_keep_their_language() {
         let html = to_html("```redis\nPING\n```\n");
         assert!(html.contains("language-redis"), "{html}");
+    }
+
+    #[test]
+    fn tasks_become_widgets_with_escaped_content() {
+        let html = to_html("```task\ngoal = \"Set <b>k</b>\"\nsolution = [\"SET k <v>\"]\n[[check]]\ncommand = \"GET k\"\nequals = \"<v>\"\n```\n");
+        assert!(html.contains("data-task=\"0\""), "{html}");
+        assert!(html.contains("SET k &lt;v&gt;"), "{html}");
+        assert!(!html.contains("<b>"), "{html}");
+        assert!(!html.contains("[[check]]"), "{html}");
+    }
+
+    #[test]
+    fn output_blocks_are_labelled() {
+        let html = to_html("```redis\nPING\n```\n\n```output\nPONG\n```\n");
+        assert!(html.contains("Expected output"), "{html}");
     }
 
     #[test]

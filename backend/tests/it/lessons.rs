@@ -16,7 +16,7 @@ async fn startup_error(lessons: &str) -> String {
 #[tokio::test]
 async fn broken_front_matter_names_file_and_line() {
     let err = startup_error("broken-front-matter").await;
-    assert!(err.contains("broken.md:5"), "{err}");
+    assert!(err.contains("broken.md:6"), "{err}");
     assert!(err.contains("requirs"), "{err}");
     assert!(err.contains("refusing to start"), "{err}");
 }
@@ -33,4 +33,80 @@ async fn the_real_course_loads() {
         .await
         .expect("lessons/ is valid");
     assert!(!state.course.lessons.is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_fence_option_names_file_and_line() {
+    let err = startup_error("unknown-fence-option").await;
+    assert!(err.contains("odd.md:10"), "{err}");
+    assert!(err.contains("run-twice"), "{err}");
+}
+
+#[tokio::test]
+async fn the_fixture_lesson_passes_the_runner_and_its_task_checks() {
+    use crate::support::TestApp;
+    let mut config = default_config();
+    config.lessons_dir = fixture("tasks");
+    let app = TestApp::with_config(config).await;
+    let lesson = &app.state.course.lessons[0];
+    assert_eq!(lesson.blocks.runnable.len(), 2);
+    assert_eq!(
+        lesson.blocks.runnable[0].output.as_deref(),
+        Some("(integer) 1\n(integer) 2")
+    );
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let failures = backend::lessons::runner::run_lesson(&app.state.gateway, &session, lesson).await;
+    assert!(failures.is_empty(), "{failures:?}");
+
+    // Over HTTP: Start fresh loads the setup data into an empty sandbox...
+    let started = app
+        .http
+        .post(format!("{}/api/lessons/counters/start", app.base))
+        .bearer_auth(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 200);
+    assert_eq!(app.exec(&id, "DBSIZE").await.text, "(integer) 1");
+    // ...and a task fails until the learner does it, then passes.
+    let check = |app: &TestApp| {
+        app.http
+            .post(format!("{}/api/lessons/counters/tasks/0/check", app.base))
+            .bearer_auth(&id)
+            .send()
+    };
+    let result: protocol::TaskResult = check(&app).await.unwrap().json().await.unwrap();
+    assert!(!result.passed);
+    assert!(
+        result.checks[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("expected `10`"),
+        "{result:?}"
+    );
+    app.exec(&id, "SET count:page:pricing 10").await;
+    let result: protocol::TaskResult = check(&app).await.unwrap().json().await.unwrap();
+    assert!(result.passed, "{result:?}");
+}
+
+#[tokio::test]
+async fn a_wrong_but_plausible_solution_does_not_pass() {
+    use crate::support::TestApp;
+    let mut config = default_config();
+    config.lessons_dir = fixture("tasks");
+    let app = TestApp::with_config(config).await;
+    let id = app.new_session().await;
+    // A number that looks right but is stored as the wrong text.
+    app.exec(&id, "SET count:page:pricing 10.0").await;
+    let response = app
+        .http
+        .post(format!("{}/api/lessons/counters/tasks/0/check", app.base))
+        .bearer_auth(&id)
+        .send()
+        .await
+        .unwrap();
+    let result: protocol::TaskResult = response.json().await.unwrap();
+    assert!(!result.passed, "{result:?}");
 }

@@ -8,6 +8,7 @@ mod engine;
 mod format_oracle;
 mod gateway;
 mod hostile;
+mod lesson_blocks;
 mod lessons;
 mod support;
 mod websocket;
