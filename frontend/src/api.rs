@@ -1,7 +1,9 @@
 //! All HTTP calls to the backend. Components never fetch on their own.
 
 use gloo::net::http::Request;
-use protocol::{ApiError, CommandCatalog, EngineInfo, LessonPage, LessonSummary};
+use protocol::{
+    ApiError, CommandCatalog, EngineInfo, LessonPage, LessonSummary, Notice, TaskResult,
+};
 use serde::de::DeserializeOwned;
 
 /// A failure a page can show as-is.
@@ -15,7 +17,21 @@ impl std::fmt::Display for ApiFailure {
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {
-    let response = Request::get(url)
+    read_json(Request::get(url)).await
+}
+
+/// A POST as the console's session.
+async fn post_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {
+    let session = crate::link::session_id().ok_or_else(|| {
+        ApiFailure("The console has no sandbox yet; wait until it says Connected.".to_owned())
+    })?;
+    read_json(Request::post(url).header("Authorization", &format!("Bearer {session}"))).await
+}
+
+async fn read_json<T: DeserializeOwned>(
+    request: gloo::net::http::RequestBuilder,
+) -> Result<T, ApiFailure> {
+    let response = request
         .send()
         .await
         .map_err(|e| ApiFailure(format!("The server could not be reached ({e}).")))?;
@@ -46,4 +62,13 @@ pub async fn engine() -> Result<EngineInfo, ApiFailure> {
 
 pub async fn commands() -> Result<CommandCatalog, ApiFailure> {
     get_json("/api/commands").await
+}
+
+/// "Start fresh": a clean sandbox with the lesson's setup data.
+pub async fn start_lesson(slug: &str) -> Result<Notice, ApiFailure> {
+    post_json(&format!("/api/lessons/{slug}/start")).await
+}
+
+pub async fn check_task(slug: &str, index: usize) -> Result<TaskResult, ApiFailure> {
+    post_json(&format!("/api/lessons/{slug}/tasks/{index}/check")).await
 }

@@ -6,5 +6,6 @@ mod components;
 mod console;
 mod link;
 mod pages;
+mod progress;
 
 pub use app::App;

@@ -18,6 +18,11 @@ use protocol::{ClientMessage, ErrorBody, Notice, ServerMessage, SessionCreated};
 
 const SESSION_KEY: &str = "redis-tutor.session";
 
+/// The console's session id, once it has one.
+pub fn session_id() -> Option<String> {
+    LocalStorage::get::<String>(SESSION_KEY).ok()
+}
+
 /// What the connection indicator shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkStatus {

@@ -73,9 +73,11 @@ fn redis_block(info: &str, line: usize, source: String) -> Result<RunnableBlock,
             Some(("expect-error", text)) if !text.is_empty() => {
                 block.expect_error = Some(text.to_owned())
             }
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "unknown option `{word}` on a redis block; allowed: strict, expect-error=\"text\""
-            )),
+            ))
+            }
         }
     }
     Ok(block)

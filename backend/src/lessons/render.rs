@@ -1,9 +1,51 @@
 //! Markdown to HTML for lesson bodies. Raw HTML in a lesson is shown as
 //! text, never passed through: lesson HTML goes into the page as-is.
 
-use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    html, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+};
 
 use super::task::TaskSpec;
+
+/// `## Sorted sets, ranked` → `sorted-sets-ranked`: the step's deep link.
+pub fn step_id(title: &str) -> String {
+    let mut id = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            id.push(c);
+        } else if !id.ends_with('-') && !id.is_empty() {
+            id.push('-');
+        }
+    }
+    id.trim_end_matches('-').to_owned()
+}
+
+/// Gives every `##` step an id, so `/lesson/<slug>#<step>` links to it.
+fn step_ids(mut events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut i = 0;
+    while i < events.len() {
+        if let Event::Start(Tag::Heading {
+            level: HeadingLevel::H2,
+            id: None,
+            ..
+        }) = &events[i]
+        {
+            let mut title = String::new();
+            for e in &events[i + 1..] {
+                match e {
+                    Event::End(TagEnd::Heading(_)) => break,
+                    Event::Text(t) | Event::Code(t) => title.push_str(t),
+                    _ => {}
+                }
+            }
+            if let Event::Start(Tag::Heading { id, .. }) = &mut events[i] {
+                *id = Some(CowStr::Boxed(step_id(&title).into_boxed_str()));
+            }
+        }
+        i += 1;
+    }
+    events
+}
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -52,6 +94,7 @@ fn special_blocks<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<
     }
     let mut open = Open::None;
     let mut tasks = 0;
+    let mut runnables = 0;
     events.flat_map(move |event| {
         let lang = |kind: &CodeBlockKind<'_>| match kind {
             CodeBlockKind::Fenced(info) => info.split_whitespace().next().unwrap_or("").to_owned(),
@@ -62,7 +105,8 @@ fn special_blocks<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<
             (Open::None, Event::Start(Tag::CodeBlock(kind))) => match lang(kind).as_str() {
                 "redis" => {
                     open = Open::Redis;
-                    vec![html("<div class=\"runnable\">".into()), event]
+                    runnables += 1;
+                    vec![html(format!("<div class=\"runnable\" data-block=\"{}\">", runnables - 1)), event]
                 }
                 "output" => {
                     open = Open::Output;
@@ -119,7 +163,10 @@ pub fn to_html(markdown: &str) -> String {
     });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     // After escaping the author's raw HTML, so only our wrapper is markup.
-    html::push_html(&mut out, special_blocks(events));
+    html::push_html(
+        &mut out,
+        special_blocks(step_ids(events.collect()).into_iter()),
+    );
     out
 }
 
@@ -175,6 +222,13 @@ mod tests {
     }
 
     #[test]
+    fn steps_get_deep_link_ids() {
+        let html = to_html("## Sorted sets, ranked!\n\nText.\n\n## `ZADD` basics\n");
+        assert!(html.contains("<h2 id=\"sorted-sets-ranked\">"), "{html}");
+        assert!(html.contains("<h2 id=\"zadd-basics\">"), "{html}");
+    }
+
+    #[test]
     fn output_blocks_are_labelled() {
         let html = to_html("```redis\nPING\n```\n\n```output\nPONG\n```\n");
         assert!(html.contains("Expected output"), "{html}");
@@ -184,9 +238,6 @@ mod tests {
     fn redis_blocks_get_a_run_button_and_others_do_not() {
         let html = to_html("```redis\nPING\n```\n\n```python\nprint(1)\n```\n");
         assert_eq!(html.matches("run-button").count(), 1, "{html}");
-        assert!(
-            html.starts_with("<div class=\"runnable\">\n<pre><code class=\"language-redis\">PING"),
-            "{html}"
-        );
+        assert!(html.starts_with("<div class=\"runnable\" data-block=\"0\">\n<pre><code class=\"language-redis\">PING"), "{html}");
     }
 }

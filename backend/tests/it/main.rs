@@ -10,5 +10,6 @@ mod gateway;
 mod hostile;
 mod lesson_blocks;
 mod lessons;
+mod lessons_e2e;
 mod support;
 mod websocket;

@@ -7,7 +7,8 @@ use protocol::LessonPage as Lesson;
 
 use crate::api;
 use crate::components::console::Console;
-use crate::console::ConsoleState;
+use crate::console::{ConsoleState, Tone};
+use crate::progress;
 
 #[component]
 pub fn LessonPage() -> impl IntoView {
@@ -55,35 +56,136 @@ fn LessonBody(page: Lesson) -> impl IntoView {
         }
     });
     let console = expect_context::<ConsoleState>();
-    // Run buttons are rendered by the server next to each ```redis block;
-    // one delegated handler sends the block's text to the console.
-    let on_click = move |ev: leptos::ev::MouseEvent| {
-        use leptos::wasm_bindgen::JsCast;
-        let Some(target) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
+    let slug = page.summary.slug.clone();
+    let blocks = page.blocks.len();
+    let tasks = page.tasks.len();
+    progress::visited(&slug);
+    let status = RwSignal::new(progress::get(&slug).label().unwrap_or("new"));
+    // Deep links: the body arrives after the first paint, so scroll to the
+    // step named in the URL once it is in the page.
+    request_animation_frame(|| {
+        let Some(window) = web_sys::window() else {
             return;
         };
-        if !target.class_list().contains("run-button") {
+        let Ok(hash) = window.location().hash() else {
             return;
+        };
+        let id = hash.trim_start_matches('#');
+        if let Some(step) = window.document().and_then(|d| d.get_element_by_id(id)) {
+            step.scroll_into_view();
         }
-        let code = target
-            .closest(".runnable")
-            .ok()
-            .flatten()
-            .and_then(|block| block.query_selector("code").ok().flatten())
-            .and_then(|code| code.text_content());
-        if let Some(code) = code {
-            console.run_text(code);
+    });
+    // Buttons inside the server-rendered body (Run, Check, Show solution)
+    // are handled here, by delegation.
+    let on_click = {
+        let slug = slug.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            use leptos::wasm_bindgen::JsCast;
+            let Some(target) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
+                return;
+            };
+            let classes = target.class_list();
+            if classes.contains("run-button") {
+                let block = target.closest(".runnable").ok().flatten();
+                let code = block
+                    .as_ref()
+                    .and_then(|b| b.query_selector("code").ok().flatten())
+                    .and_then(|code| code.text_content());
+                let index = block
+                    .and_then(|b| b.get_attribute("data-block"))
+                    .and_then(|i| i.parse::<usize>().ok());
+                if let Some(code) = code {
+                    console.run_text(code);
+                }
+                if let Some(index) = index {
+                    progress::ran(&slug, index, blocks, tasks);
+                    status.set(progress::get(&slug).label().unwrap_or("new"));
+                }
+            } else if classes.contains("task-show-solution") {
+                if let Some(solution) = target
+                    .closest(".task")
+                    .ok()
+                    .flatten()
+                    .and_then(|t| t.query_selector(".task-solution").ok().flatten())
+                {
+                    let _ = solution.toggle_attribute("hidden");
+                }
+            } else if classes.contains("task-check") {
+                let Some(task) = target.closest(".task").ok().flatten() else {
+                    return;
+                };
+                let Some(index) = task
+                    .get_attribute("data-task")
+                    .and_then(|i| i.parse::<usize>().ok())
+                else {
+                    return;
+                };
+                let result = task.query_selector(".task-result").ok().flatten();
+                let slug = slug.clone();
+                leptos::task::spawn_local(async move {
+                    let (text, passed) = match api::check_task(&slug, index).await {
+                        Ok(outcome) if outcome.passed => {
+                            ("✓ Passed: every check holds.".to_owned(), true)
+                        }
+                        Ok(outcome) => {
+                            let details: Vec<String> = outcome
+                                .checks
+                                .iter()
+                                .filter(|c| !c.passed)
+                                .map(|c| {
+                                    format!(
+                                        "{}: {}",
+                                        c.command,
+                                        c.detail.clone().unwrap_or_default()
+                                    )
+                                })
+                                .collect();
+                            (format!("✗ Not yet. {}", details.join(" · ")), false)
+                        }
+                        Err(e) => (format!("✗ {e}"), false),
+                    };
+                    if let Some(result) = result {
+                        result.set_text_content(Some(&text));
+                        let _ = result
+                            .set_attribute("data-passed", if passed { "true" } else { "false" });
+                    }
+                    if passed {
+                        progress::passed(&slug, index, tasks);
+                        status.set(progress::get(&slug).label().unwrap_or("new"));
+                    }
+                });
+            }
+        }
+    };
+    let start_fresh = {
+        let slug = slug.clone();
+        move |_| {
+            let slug = slug.clone();
+            leptos::task::spawn_local(async move {
+                if let Err(e) = api::start_lesson(&slug).await {
+                    console.notice(Tone::Warn, e.to_string());
+                }
+            });
         }
     };
     view! {
         <div class="lesson-layout">
             <article class="lesson">
-                <p class="lesson-kicker">{format!("Lesson {}", page.summary.number)}</p>
+                <p class="lesson-kicker">
+                    {format!("Lesson {}", page.summary.number)}
+                    <span class="lesson-status" data-testid="lesson-status">{move || status.get()}</span>
+                </p>
                 <h1 class="lesson-title">{page.summary.title.clone()}</h1>
                 {missing}
+                <p class="lesson-start">
+                    <button type="button" class="lesson-start-fresh" data-testid="start-fresh" on:click=start_fresh>
+                        "Start fresh"
+                    </button>
+                    " loads this lesson's starting data into a clean sandbox."
+                </p>
                 // Rendered on the server by pulldown-cmark with raw HTML escaped.
                 <div class="lesson-body" inner_html=page.html on:click=on_click></div>
                 <nav class="lesson-nav" aria-label="Lesson navigation">

@@ -38,12 +38,23 @@ pub fn LessonList() -> impl IntoView {
 
 #[component]
 fn OutlineList(lessons: Vec<LessonSummary>) -> impl IntoView {
+    let progress = crate::progress::all();
     view! {
         <ol class="outline-list" data-testid="lesson-list">
             {lessons
                 .into_iter()
                 .map(|lesson| {
                     let href = format!("/lesson/{}", lesson.slug);
+                    let status = progress
+                        .get(&lesson.slug)
+                        .and_then(|p| p.label())
+                        .map(|label| {
+                            view! {
+                                <span class="outline-progress" data-progress=label data-testid="outline-progress">
+                                    {label}
+                                </span>
+                            }
+                        });
                     let missing = (!lesson.missing.is_empty())
                         .then(|| {
                             view! {
@@ -60,6 +71,7 @@ fn OutlineList(lessons: Vec<LessonSummary>) -> impl IntoView {
                                     <span class="outline-name">{lesson.title}</span>
                                     <span class="outline-summary">{lesson.summary}</span>
                                     {missing}
+                                    {status}
                                 </span>
                             </A>
                         </li>
