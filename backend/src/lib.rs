@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod sandbox;
 pub mod session;
 pub mod shutdown;
+pub mod sim;
 pub mod state;
 
 pub use http::router;

@@ -4,6 +4,7 @@
 //! so neither side can drift from the other's idea of a message.
 
 pub mod args;
+pub mod charts;
 pub mod commands;
 pub mod engine;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod reply;
 pub mod session;
 
 pub use args::{parse_line, split_args, CommandLine, SplitError};
+pub use charts::{Algorithm, ChartFrame, RateCounts, RateLimitSim};
 pub use commands::{ArgDoc, CommandCatalog, CommandDoc, Completion};
 pub use engine::EngineInfo;
 pub use error::{ApiError, ErrorBody};

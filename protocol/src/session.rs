@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::charts::{ChartFrame, RateLimitSim};
 use crate::error::ErrorBody;
 use crate::reply::Reply;
 
@@ -84,12 +85,28 @@ pub enum SessionEvent {
 }
 
 /// Browser → server over `GET /ws?session=<id>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
-    Exec { seq: u64, line: String },
-    Reset { seq: u64 },
-    Ping { seq: u64 },
+    Exec {
+        seq: u64,
+        line: String,
+    },
+    Reset {
+        seq: u64,
+    },
+    Ping {
+        seq: u64,
+    },
+    /// Start a rate-limit simulation; frames follow until it ends.
+    StartRateLimit {
+        seq: u64,
+        sim: RateLimitSim,
+    },
+    /// Stop any running simulation.
+    StopSimulation {
+        seq: u64,
+    },
 }
 
 /// Server → browser. Replies echo the request's `seq`.
@@ -113,6 +130,14 @@ pub enum ServerMessage {
     },
     Notice {
         notice: Notice,
+    },
+    /// A simulation started (`seq` echoes the request).
+    Started {
+        seq: u64,
+    },
+    /// A live chart frame.
+    Frame {
+        frame: ChartFrame,
     },
 }
 

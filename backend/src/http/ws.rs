@@ -39,7 +39,11 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, session, state)))
 }
 
+/// Frames waiting for a slow browser; newer ones are dropped beyond this.
+const FRAME_BUFFER: usize = 32;
+
 enum Event {
+    Frame(protocol::ChartFrame),
     Client(ClientMessage),
     Violation(String),
     Closed,
@@ -54,12 +58,56 @@ async fn send(socket: &mut WebSocket, message: &ServerMessage) -> bool {
     }
 }
 
+/// Aborts the running simulation when dropped (the socket closed).
+struct Simulation(tokio::task::JoinHandle<()>);
+
+impl Drop for Simulation {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts a rate-limit simulation whose frames go to `frames`. A full
+/// channel drops the frame: a slow browser skips frames instead of
+/// building a backlog.
+async fn start_rate_limit(
+    session: &Session,
+    sim: protocol::RateLimitSim,
+    frames: tokio::sync::mpsc::Sender<protocol::ChartFrame>,
+) -> Result<Simulation, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let conn = session
+        .sandbox_connection()
+        .await
+        .map_err(|e| e.to_string())?;
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    let done = frames.clone();
+    Ok(Simulation(tokio::spawn(async move {
+        let send = move |frame| {
+            !matches!(
+                frames.try_send(frame),
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_))
+            )
+        };
+        let reason = match crate::sim::rate_limit::run_live(conn, sim, run, send).await {
+            Ok(()) => "finished".to_owned(),
+            Err(e) => format!("stopped: {e}"),
+        };
+        let _ = done.send(protocol::ChartFrame::Done { reason }).await;
+    })))
+}
+
 async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let mut events = session.subscribe();
     let mut tick = tokio::time::interval(PING_EVERY);
     tick.tick().await;
+    let (frames_tx, mut frames) = tokio::sync::mpsc::channel(FRAME_BUFFER);
+    // Held for its Drop: replacing or dropping it stops the simulation.
+    let mut _simulation: Option<Simulation> = None;
     loop {
         let event = tokio::select! {
+            Some(frame) = frames.recv() => Event::Frame(frame),
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMessage>(&text) {
                     Ok(message) => Event::Client(message),
@@ -111,6 +159,28 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
             Event::Client(ClientMessage::Ping { seq }) => {
                 send(&mut socket, &ServerMessage::Pong { seq }).await
             }
+            Event::Client(ClientMessage::StartRateLimit { seq, sim }) => {
+                _simulation = None;
+                let reply = match start_rate_limit(&session, sim, frames_tx.clone()).await {
+                    Ok(running) => {
+                        _simulation = Some(running);
+                        ServerMessage::Started { seq }
+                    }
+                    Err(message) => ServerMessage::Error {
+                        seq,
+                        error: ErrorBody {
+                            code: "simulation_failed".into(),
+                            message,
+                        },
+                    },
+                };
+                send(&mut socket, &reply).await
+            }
+            Event::Client(ClientMessage::StopSimulation { seq }) => {
+                _simulation = None;
+                send(&mut socket, &ServerMessage::Pong { seq }).await
+            }
+            Event::Frame(frame) => send(&mut socket, &ServerMessage::Frame { frame }).await,
             Event::Notice(notice) => send(&mut socket, &ServerMessage::Notice { notice }).await,
             Event::Tick => socket.send(Message::Ping(Vec::new().into())).await.is_ok(),
             Event::Violation(message) => {

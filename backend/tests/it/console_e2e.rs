@@ -244,10 +244,17 @@ async fn the_console_behaves_like_redis_cli_and_better() {
 
     // Usable on a 360 px phone: nothing wider than the screen.
     browser.client.set_window_size(360, 740).await.unwrap();
-    browser.client.goto(&format!("{}/console", app.base)).await.unwrap();
+    browser
+        .client
+        .goto(&format!("{}/console", app.base))
+        .await
+        .unwrap();
     browser.wait_for("[data-testid=console-input]").await;
     browser
-        .wait_until("document.documentElement.scrollWidth <= window.innerWidth", "no horizontal scroll at 360 px")
+        .wait_until(
+            "document.documentElement.scrollWidth <= window.innerWidth",
+            "no horizontal scroll at 360 px",
+        )
         .await;
     browser.screenshot("console-360.png").await;
     browser.close().await;

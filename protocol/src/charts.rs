@@ -1,0 +1,70 @@
+//! Live chart frames the server streams over the session's WebSocket, and
+//! the simulator requests that start them.
+
+use serde::{Deserialize, Serialize};
+
+/// Which rate limiter a simulation drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    FixedWindow,
+    SlidingWindow,
+    TokenBucket,
+}
+
+impl Algorithm {
+    pub const ALL: [Algorithm; 3] = [
+        Algorithm::FixedWindow,
+        Algorithm::SlidingWindow,
+        Algorithm::TokenBucket,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Algorithm::FixedWindow => "fixed window",
+            Algorithm::SlidingWindow => "sliding window",
+            Algorithm::TokenBucket => "token bucket",
+        }
+    }
+}
+
+/// Settings of a rate-limit simulation (clamped by the server).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitSim {
+    /// Requests per second from all users together.
+    pub rate: f64,
+    /// Simulated users, each with its own limit.
+    pub users: u32,
+    /// Requests allowed per user per window.
+    pub limit: u32,
+    pub window_ms: u64,
+    /// Limiters to run side by side on the same traffic.
+    pub algorithms: Vec<Algorithm>,
+    pub duration_ms: u64,
+}
+
+/// Allowed and blocked requests of one limiter in one time bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateCounts {
+    pub algorithm: Algorithm,
+    pub allowed: u32,
+    pub blocked: u32,
+    /// `(allowed, blocked)` per user, indexed by user number.
+    pub per_user: Vec<(u32, u32)>,
+}
+
+/// One frame of a live chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "chart", rename_all = "snake_case")]
+pub enum ChartFrame {
+    /// Requests decided in `[t_ms, t_ms + bucket_ms)` since the simulation began.
+    RateLimit {
+        t_ms: u64,
+        bucket_ms: u64,
+        counts: Vec<RateCounts>,
+    },
+    /// Server-side latencies, in microseconds, measured since the last frame.
+    Latency { t_ms: u64, probe: Vec<u64> },
+    /// The simulation ended (time up, stopped, or the learner left).
+    Done { reason: String },
+}
