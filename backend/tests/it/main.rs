@@ -11,5 +11,6 @@ mod hostile;
 mod lesson_blocks;
 mod lessons;
 mod lessons_e2e;
+mod simulators;
 mod support;
 mod websocket;

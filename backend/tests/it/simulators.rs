@@ -1,0 +1,159 @@
+//! The chart simulators against real sandboxes, with known set-ups.
+
+use backend::sim::rate_limit::{Limiter, Request};
+use protocol::Algorithm;
+
+use crate::support::TestApp;
+
+/// Five requests just before a 2 s window boundary and five just after.
+fn boundary_burst() -> Vec<Request> {
+    (0..5)
+        .map(|i| Request {
+            user: 0,
+            at_ms: 1_900 + i * 10,
+        })
+        .chain((0..5).map(|i| Request {
+            user: 0,
+            at_ms: 2_000 + i * 10,
+        }))
+        .collect()
+}
+
+async fn allowed(
+    app: &TestApp,
+    session: &str,
+    algorithm: Algorithm,
+    requests: &[Request],
+) -> usize {
+    let session = app.state.sessions.get(session).unwrap();
+    let mut conn = session.sandbox_connection().await.unwrap();
+    let mut limiter = Limiter::load(&mut conn, algorithm, 5, 2_000, 1)
+        .await
+        .unwrap();
+    let decisions = limiter.decide(&mut conn, requests).await.unwrap();
+    assert_eq!(decisions.len(), requests.len());
+    decisions.iter().filter(|ok| **ok).count()
+}
+
+#[tokio::test]
+async fn a_fixed_window_lets_the_boundary_burst_through_and_the_others_do_not() {
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    let burst = boundary_burst();
+    // 10 requests in 140 ms against "5 per 2 s": the fixed window resets
+    // at 2 000 ms and lets all of them through...
+    assert_eq!(
+        allowed(&app, &session, Algorithm::FixedWindow, &burst).await,
+        10
+    );
+    // ...while the token bucket (capacity 5, 2.5 tokens/s) and the sliding
+    // window hold the line at 5.
+    assert_eq!(
+        allowed(&app, &session, Algorithm::TokenBucket, &burst).await,
+        5
+    );
+    assert_eq!(
+        allowed(&app, &session, Algorithm::SlidingWindow, &burst).await,
+        5
+    );
+}
+
+#[tokio::test]
+async fn steady_traffic_under_the_limit_is_never_blocked() {
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    // One request every 500 ms is 4 per 2 s, under the limit of 5.
+    let steady: Vec<Request> = (0..20)
+        .map(|i| Request {
+            user: 0,
+            at_ms: i * 500,
+        })
+        .collect();
+    for algorithm in Algorithm::ALL {
+        assert_eq!(
+            allowed(&app, &session, algorithm, &steady).await,
+            20,
+            "{algorithm:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn users_are_limited_separately() {
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    // Users 0 and 1 each send 6 requests at once: 5 each get through.
+    let requests: Vec<Request> = (0..12)
+        .map(|i| Request {
+            user: i % 2,
+            at_ms: 100,
+        })
+        .collect();
+    for algorithm in Algorithm::ALL {
+        assert_eq!(
+            allowed(&app, &session, algorithm, &requests).await,
+            10,
+            "{algorithm:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_live_simulation_streams_frames_over_the_websocket() {
+    use futures_util::{SinkExt, StreamExt};
+    use protocol::{ChartFrame, ClientMessage, RateLimitSim, ServerMessage};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    let url = format!(
+        "{}/ws?session={session}",
+        app.base.replace("http://", "ws://")
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let start = ClientMessage::StartRateLimit {
+        seq: 1,
+        sim: RateLimitSim {
+            rate: 40.0,
+            users: 2,
+            limit: 5,
+            window_ms: 1_000,
+            algorithms: vec![Algorithm::FixedWindow, Algorithm::TokenBucket],
+            duration_ms: 1_000,
+        },
+    };
+    socket
+        .send(Message::Text(serde_json::to_string(&start).unwrap().into()))
+        .await
+        .unwrap();
+    let mut frames = Vec::new();
+    let mut done = None;
+    while done.is_none() {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("frames in time")
+            .unwrap()
+            .unwrap();
+        let Message::Text(text) = message else {
+            continue;
+        };
+        match serde_json::from_str::<ServerMessage>(&text).unwrap() {
+            ServerMessage::Frame {
+                frame: ChartFrame::Done { reason },
+            } => done = Some(reason),
+            ServerMessage::Frame { frame } => frames.push(frame),
+            ServerMessage::Started { seq } => assert_eq!(seq, 1),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(done.as_deref(), Some("finished"));
+    assert_eq!(frames.len(), 4, "1 s in 250 ms buckets");
+    let total: u32 = frames
+        .iter()
+        .map(|f| match f {
+            ChartFrame::RateLimit { counts, .. } => counts[0].allowed + counts[0].blocked,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(total, 40, "40 requests/s for 1 s");
+}
