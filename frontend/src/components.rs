@@ -3,5 +3,6 @@
 pub mod console;
 pub mod engine_badge;
 pub mod prompt;
+pub mod rate_limit_chart;
 pub mod theme_toggle;
 pub mod transcript;

@@ -7,12 +7,14 @@ use std::rc::Rc;
 
 use gloo::storage::{LocalStorage as BrowserStorage, Storage};
 use leptos::prelude::*;
-use protocol::{ClientMessage, CommandCatalog, NoticeKind, ServerMessage};
+use protocol::{ChartFrame, ClientMessage, CommandCatalog, NoticeKind, RateLimitSim, ServerMessage};
 
-use crate::link::{self, Link, LinkStatus};
+use crate::link::{self, Link, LinkStatus, Pushed};
 
 const HISTORY_KEY: &str = "redis-tutor.history";
 const HISTORY_MAX: usize = 200;
+/// Frames kept for the charts (two minutes of 250 ms buckets).
+const MAX_FRAMES: usize = 480;
 
 /// How a notice line looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +58,10 @@ pub struct ConsoleState {
     pub running: RwSignal<usize>,
     pub catalog: RwSignal<Option<CommandCatalog>>,
     pub history: RwSignal<Vec<String>>,
+    /// Chart frames of the running (or last) simulation.
+    pub frames: RwSignal<Vec<ChartFrame>>,
+    pub sim_running: RwSignal<bool>,
+    pub sim_status: RwSignal<String>,
     next_id: StoredValue<u64>,
     link: StoredValue<Rc<Link>, LocalStorage>,
 }
@@ -71,14 +77,31 @@ impl ConsoleState {
             running: RwSignal::new(0),
             catalog: RwSignal::new(None),
             history: RwSignal::new(BrowserStorage::get(HISTORY_KEY).unwrap_or_default()),
+            frames: RwSignal::new(Vec::new()),
+            sim_running: RwSignal::new(false),
+            sim_status: RwSignal::new(String::new()),
             next_id: StoredValue::new(0),
             link: StoredValue::new_local(Rc::new(Link::default())),
         };
-        link::run(state.link.get_value(), state.status, move |notice| {
-            if notice.kind != NoticeKind::ScriptKilled {
-                state.in_multi.set(false);
+        link::run(state.link.get_value(), state.status, move |pushed| match pushed {
+            Pushed::Notice(notice) => {
+                if notice.kind != NoticeKind::ScriptKilled {
+                    state.in_multi.set(false);
+                }
+                state.notice(Tone::Warn, notice.message);
             }
-            state.notice(Tone::Warn, notice.message);
+            Pushed::Frame(ChartFrame::Done { reason }) => {
+                state.sim_running.set(false);
+                state.sim_status.set(format!("Simulation {reason}."));
+            }
+            Pushed::Frame(frame) => state.frames.update(|frames| {
+                frames.push(frame);
+                // A live chart needs the last couple of minutes at most.
+                if frames.len() > MAX_FRAMES {
+                    let excess = frames.len() - MAX_FRAMES;
+                    frames.drain(..excess);
+                }
+            }),
         });
         leptos::task::spawn_local(async move {
             if let Ok(catalog) = crate::api::commands().await {
@@ -229,6 +252,35 @@ impl ConsoleState {
             }
             _ => {}
         }
+    }
+
+    /// Starts a rate-limit simulation; frames arrive in `frames`.
+    pub fn start_rate_limit(&self, sim: RateLimitSim) {
+        let state = *self;
+        state.frames.set(Vec::new());
+        state.sim_running.set(true);
+        state.sim_status.set("Starting…".into());
+        leptos::task::spawn_local(async move {
+            let link = state.link.get_value();
+            match link.request(|seq| ClientMessage::StartRateLimit { seq, sim }).await {
+                ServerMessage::Started { .. } => state.sim_status.set("Running.".into()),
+                ServerMessage::Error { error, .. } => {
+                    state.sim_running.set(false);
+                    state.sim_status.set(error.message);
+                }
+                _ => {}
+            }
+        });
+    }
+
+    pub fn stop_simulation(&self) {
+        let state = *self;
+        leptos::task::spawn_local(async move {
+            let link = state.link.get_value();
+            link.request(|seq| ClientMessage::StopSimulation { seq }).await;
+            state.sim_running.set(false);
+            state.sim_status.set("Stopped.".into());
+        });
     }
 
     /// A fresh, empty sandbox for this session.

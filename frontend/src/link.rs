@@ -88,13 +88,15 @@ impl Link {
         })
     }
 
-    fn resolve(&self, message: ServerMessage) -> Option<Notice> {
+    fn resolve(&self, message: ServerMessage) -> Option<Pushed> {
         let seq = match &message {
             ServerMessage::Result { seq, .. }
             | ServerMessage::Error { seq, .. }
             | ServerMessage::ResetDone { seq }
+            | ServerMessage::Started { seq }
             | ServerMessage::Pong { seq } => *seq,
-            ServerMessage::Notice { notice } => return Some(notice.clone()),
+            ServerMessage::Notice { notice } => return Some(Pushed::Notice(notice.clone())),
+            ServerMessage::Frame { frame } => return Some(Pushed::Frame(frame.clone())),
         };
         match self.pending.borrow_mut().remove(&seq) {
             Some(waiter) => {
@@ -103,10 +105,10 @@ impl Link {
             }
             // Errors without a request (seq 0) are worth showing.
             None => match message {
-                ServerMessage::Error { error, .. } => Some(Notice {
+                ServerMessage::Error { error, .. } => Some(Pushed::Notice(Notice {
                     kind: protocol::NoticeKind::Restarted,
                     message: error.message,
-                }),
+                })),
                 _ => None,
             },
         }
@@ -142,9 +144,15 @@ async fn new_session() -> Option<String> {
     Some(created.session)
 }
 
-/// Keeps the link up for the life of the page. `on_notice` receives
-/// pushed notices (sandbox restarted, a new session).
-pub fn run(link: Rc<Link>, status: RwSignal<LinkStatus>, on_notice: impl Fn(Notice) + 'static) {
+/// What the server sends without being asked.
+pub enum Pushed {
+    Notice(Notice),
+    Frame(protocol::ChartFrame),
+}
+
+/// Keeps the link up for the life of the page. `on_push` receives pushed
+/// notices (sandbox restarted, a new session) and chart frames.
+pub fn run(link: Rc<Link>, status: RwSignal<LinkStatus>, on_push: impl Fn(Pushed) + 'static) {
     leptos::task::spawn_local(async move {
         let mut failures = 0u32;
         loop {
@@ -186,8 +194,8 @@ pub fn run(link: Rc<Link>, status: RwSignal<LinkStatus>, on_notice: impl Fn(Noti
                 answered = true;
                 failures = 0;
                 if let Ok(message) = serde_json::from_str::<ServerMessage>(&text) {
-                    if let Some(notice) = link.resolve(message) {
-                        on_notice(notice);
+                    if let Some(pushed) = link.resolve(message) {
+                        on_push(pushed);
                     }
                 }
             }
@@ -199,12 +207,12 @@ pub fn run(link: Rc<Link>, status: RwSignal<LinkStatus>, on_notice: impl Fn(Noti
                     // The session is gone (expired or the server restarted).
                     LocalStorage::delete(SESSION_KEY);
                     failures = 0;
-                    on_notice(Notice {
+                    on_push(Pushed::Notice(Notice {
                         kind: protocol::NoticeKind::Restarted,
                         message:
                             "Your previous sandbox had expired, so you now have a new, empty one."
                                 .to_owned(),
-                    });
+                    }));
                 }
             }
             TimeoutFuture::new(if answered { 300 } else { 1_500 }).await;

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::console::Console;
+use crate::components::rate_limit_chart::RateLimitChart;
 
 #[component]
 pub fn ConsolePage() -> impl IntoView {
@@ -14,6 +15,7 @@ pub fn ConsolePage() -> impl IntoView {
                 <code>"HSET user:1 name Ada"</code> ", then " <code>"HGETALL user:1"</code> "."
             </p>
             <Console/>
+            <RateLimitChart/>
         </section>
     }
 }
