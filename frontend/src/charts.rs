@@ -71,7 +71,14 @@ pub fn draw_rate_limit(
     let mut max_t: f64 = 10.0;
     let mut max_y: f64 = limit_per_sec * 2.0;
     for frame in frames {
-        let ChartFrame::RateLimit { t_ms, bucket_ms, counts } = frame else { continue };
+        let ChartFrame::RateLimit {
+            t_ms,
+            bucket_ms,
+            counts,
+        } = frame
+        else {
+            continue;
+        };
         let t = *t_ms as f64 / 1000.0;
         max_t = max_t.max(t + 1.0);
         for count in counts {

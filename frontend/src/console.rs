@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use gloo::storage::{LocalStorage as BrowserStorage, Storage};
 use leptos::prelude::*;
-use protocol::{ChartFrame, ClientMessage, CommandCatalog, NoticeKind, RateLimitSim, ServerMessage};
+use protocol::{
+    ChartFrame, ClientMessage, CommandCatalog, NoticeKind, RateLimitSim, ServerMessage,
+};
 
 use crate::link::{self, Link, LinkStatus, Pushed};
 
@@ -83,26 +85,30 @@ impl ConsoleState {
             next_id: StoredValue::new(0),
             link: StoredValue::new_local(Rc::new(Link::default())),
         };
-        link::run(state.link.get_value(), state.status, move |pushed| match pushed {
-            Pushed::Notice(notice) => {
-                if notice.kind != NoticeKind::ScriptKilled {
-                    state.in_multi.set(false);
+        link::run(
+            state.link.get_value(),
+            state.status,
+            move |pushed| match pushed {
+                Pushed::Notice(notice) => {
+                    if notice.kind != NoticeKind::ScriptKilled {
+                        state.in_multi.set(false);
+                    }
+                    state.notice(Tone::Warn, notice.message);
                 }
-                state.notice(Tone::Warn, notice.message);
-            }
-            Pushed::Frame(ChartFrame::Done { reason }) => {
-                state.sim_running.set(false);
-                state.sim_status.set(format!("Simulation {reason}."));
-            }
-            Pushed::Frame(frame) => state.frames.update(|frames| {
-                frames.push(frame);
-                // A live chart needs the last couple of minutes at most.
-                if frames.len() > MAX_FRAMES {
-                    let excess = frames.len() - MAX_FRAMES;
-                    frames.drain(..excess);
+                Pushed::Frame(ChartFrame::Done { reason }) => {
+                    state.sim_running.set(false);
+                    state.sim_status.set(format!("Simulation {reason}."));
                 }
-            }),
-        });
+                Pushed::Frame(frame) => state.frames.update(|frames| {
+                    frames.push(frame);
+                    // A live chart needs the last couple of minutes at most.
+                    if frames.len() > MAX_FRAMES {
+                        let excess = frames.len() - MAX_FRAMES;
+                        frames.drain(..excess);
+                    }
+                }),
+            },
+        );
         leptos::task::spawn_local(async move {
             if let Ok(catalog) = crate::api::commands().await {
                 state.catalog.set(Some(catalog));
@@ -262,7 +268,10 @@ impl ConsoleState {
         state.sim_status.set("Starting…".into());
         leptos::task::spawn_local(async move {
             let link = state.link.get_value();
-            match link.request(|seq| ClientMessage::StartRateLimit { seq, sim }).await {
+            match link
+                .request(|seq| ClientMessage::StartRateLimit { seq, sim })
+                .await
+            {
                 ServerMessage::Started { .. } => state.sim_status.set("Running.".into()),
                 ServerMessage::Error { error, .. } => {
                     state.sim_running.set(false);
@@ -277,7 +286,8 @@ impl ConsoleState {
         let state = *self;
         leptos::task::spawn_local(async move {
             let link = state.link.get_value();
-            link.request(|seq| ClientMessage::StopSimulation { seq }).await;
+            link.request(|seq| ClientMessage::StopSimulation { seq })
+                .await;
             state.sim_running.set(false);
             state.sim_status.set("Stopped.".into());
         });

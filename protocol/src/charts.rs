@@ -41,6 +41,10 @@ pub struct RateLimitSim {
     /// Limiters to run side by side on the same traffic.
     pub algorithms: Vec<Algorithm>,
     pub duration_ms: u64,
+    /// Send only in half a window around every second window boundary,
+    /// where a fixed window lets twice its limit through.
+    #[serde(default)]
+    pub bursty: bool,
 }
 
 /// Allowed and blocked requests of one limiter in one time bucket.

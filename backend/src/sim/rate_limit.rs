@@ -207,6 +207,16 @@ pub fn clamp(mut sim: RateLimitSim) -> RateLimitSim {
     sim
 }
 
+/// Bursty traffic is silent except for half a window around every second
+/// window boundary: users arrive with a full allowance just before a
+/// boundary, which is exactly where a fixed window lets twice its limit
+/// through.
+fn in_quiet_middle(at_ms: u64, window_ms: u64) -> bool {
+    let phase = at_ms % (2 * window_ms);
+    let edge = window_ms / 4;
+    phase >= edge && phase < 2 * window_ms - edge
+}
+
 /// Runs on the wall clock: requests spread evenly over time and round-robin
 /// over users, decided by every chosen limiter, one frame per bucket.
 pub async fn run_live(
@@ -230,11 +240,12 @@ pub async fn run_live(
         let mut requests = Vec::new();
         while (sent as f64 * interval_ms) < bucket_end as f64 {
             let at_ms = (sent as f64 * interval_ms) as u64;
-            requests.push(Request {
-                user: (sent % u64::from(sim.users)) as u32,
-                at_ms,
-            });
+            let user = (sent % u64::from(sim.users)) as u32;
             sent += 1;
+            if sim.bursty && in_quiet_middle(at_ms, sim.window_ms) {
+                continue;
+            }
+            requests.push(Request { user, at_ms });
         }
         let wait = Duration::from_millis(bucket_end).saturating_sub(started.elapsed());
         tokio::time::sleep(wait).await;

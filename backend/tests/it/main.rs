@@ -3,6 +3,7 @@
 mod api;
 mod browser;
 mod chaos;
+mod charts_e2e;
 mod console_e2e;
 mod engine;
 mod format_oracle;

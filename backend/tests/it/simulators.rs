@@ -120,6 +120,7 @@ async fn a_live_simulation_streams_frames_over_the_websocket() {
             window_ms: 1_000,
             algorithms: vec![Algorithm::FixedWindow, Algorithm::TokenBucket],
             duration_ms: 1_000,
+            bursty: false,
         },
     };
     socket
@@ -156,4 +157,45 @@ async fn a_live_simulation_streams_frames_over_the_websocket() {
         })
         .sum();
     assert_eq!(total, 40, "40 requests/s for 1 s");
+}
+
+#[tokio::test]
+async fn bursty_traffic_shows_the_fixed_window_letting_twice_the_limit_through() {
+    use backend::sim::rate_limit::run_live;
+    use protocol::{ChartFrame, RateLimitSim};
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let conn = session.sandbox_connection().await.unwrap();
+    let mut frames = Vec::new();
+    let sim = RateLimitSim {
+        rate: 200.0,
+        users: 1,
+        limit: 5,
+        window_ms: 1_000,
+        algorithms: vec![Algorithm::FixedWindow, Algorithm::SlidingWindow],
+        duration_ms: 3_000,
+        bursty: true,
+    };
+    run_live(conn, sim, 7, |frame| {
+        frames.push(frame);
+        true
+    })
+    .await
+    .unwrap();
+    // Buckets 7 and 8 (1.75 s to 2.25 s) straddle the 2 s boundary.
+    let allowed = |bucket: usize, algorithm: usize| match &frames[bucket] {
+        ChartFrame::RateLimit { counts, .. } => counts[algorithm].allowed,
+        other => panic!("{other:?}"),
+    };
+    let fixed_across = allowed(7, 0) + allowed(8, 0);
+    let sliding_across = allowed(7, 1) + allowed(8, 1);
+    assert_eq!(
+        fixed_across, 10,
+        "5 before the boundary and 5 after, within 500 ms"
+    );
+    assert!(
+        sliding_across <= 5,
+        "the sliding window holds {sliding_across} to the limit"
+    );
 }

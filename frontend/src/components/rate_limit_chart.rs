@@ -7,7 +7,13 @@ use protocol::{Algorithm, ChartFrame, RateLimitSim};
 
 use crate::console::ConsoleState;
 
-fn number_input(label: &'static str, value: RwSignal<f64>, min: f64, max: f64, id: &'static str) -> impl IntoView {
+fn number_input(
+    label: &'static str,
+    value: RwSignal<f64>,
+    min: f64,
+    max: f64,
+    id: &'static str,
+) -> impl IntoView {
     view! {
         <label class="chart-field">
             <span>{label}</span>
@@ -30,12 +36,13 @@ fn number_input(label: &'static str, value: RwSignal<f64>, min: f64, max: f64, i
 #[component]
 pub fn RateLimitChart() -> impl IntoView {
     let state = expect_context::<ConsoleState>();
-    let rate = RwSignal::new(40.0_f64);
-    let users = RwSignal::new(4.0_f64);
+    let rate = RwSignal::new(80.0_f64);
+    let users = RwSignal::new(2.0_f64);
     let limit = RwSignal::new(5.0_f64);
     let window = RwSignal::new(2.0_f64);
     let seconds = RwSignal::new(20.0_f64);
     let chosen = RwSignal::new(Algorithm::ALL.to_vec());
+    let bursty = RwSignal::new(true);
     let canvas: NodeRef<leptos::html::Canvas> = NodeRef::new();
 
     Effect::new(move |_| {
@@ -52,7 +59,9 @@ pub fn RateLimitChart() -> impl IntoView {
         let mut totals: Vec<(Algorithm, u32, u32)> = Vec::new();
         state.frames.with(|frames| {
             for frame in frames {
-                let ChartFrame::RateLimit { counts, .. } = frame else { continue };
+                let ChartFrame::RateLimit { counts, .. } = frame else {
+                    continue;
+                };
                 for count in counts {
                     match totals.iter_mut().find(|(a, _, _)| *a == count.algorithm) {
                         Some(t) => {
@@ -75,6 +84,7 @@ pub fn RateLimitChart() -> impl IntoView {
             window_ms: (window.get_untracked() * 1000.0) as u64,
             algorithms: chosen.get_untracked(),
             duration_ms: (seconds.get_untracked() * 1000.0) as u64,
+            bursty: bursty.get_untracked(),
         });
     };
 
@@ -113,6 +123,14 @@ pub fn RateLimitChart() -> impl IntoView {
                         }
                     })
                     .collect_view()}
+                <label class="chart-check" title="Traffic only in half a window around every second window boundary: where a fixed window lets twice its limit through.">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || bursty.get()
+                        on:change=move |ev| bursty.set(event_target_checked(&ev))
+                    />
+                    " bursts at window edges"
+                </label>
             </div>
             <div class="chart-actions">
                 <button type="button" data-testid="sim-start" on:click=start disabled=move || state.sim_running.get()>
