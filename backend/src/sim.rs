@@ -3,4 +3,5 @@
 //! consumers). They use their own connection to the sandbox, are bounded
 //! in rate and duration, and stop when the learner leaves.
 
+pub mod latency;
 pub mod rate_limit;

@@ -137,3 +137,229 @@ pub fn draw_rate_limit(
         .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
 }
+
+/// The value below which `p` percent of the sorted samples fall.
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// Latency over time: probe pings and the learner's commands.
+pub fn draw_latency_series(
+    canvas: web_sys::HtmlCanvasElement,
+    samples: &[crate::console::LatencySample],
+) -> Result<(), String> {
+    let palette = Palette::current();
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
+    let root = backend.into_drawing_area();
+    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let end = samples.last().map_or(10.0, |s| s.t);
+    let start = (end - 60.0).max(samples.first().map_or(0.0, |s| s.t));
+    let shown: Vec<_> = samples.iter().filter(|s| s.t >= start).collect();
+    let max_y = shown.iter().map(|s| s.micros).max().unwrap_or(1_000) as f64 * 1.15;
+    let text = |size: u32| ("sans-serif", size).into_font().color(&palette.text);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(14)
+        .caption("Server-side latency", text(18))
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(start..(end + 1.0).max(start + 10.0), 0f64..max_y.max(100.0))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("time (s)")
+        .y_desc("latency (µs)")
+        .axis_style(palette.grid)
+        .bold_line_style(palette.grid.mix(0.6))
+        .light_line_style(palette.grid.mix(0.25))
+        .label_style(text(13))
+        .axis_desc_style(text(14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let probe_color = palette.series[1];
+    let command_color = palette.series[0];
+    chart
+        .draw_series(LineSeries::new(
+            shown
+                .iter()
+                .filter(|s| s.probe)
+                .map(|s| (s.t, s.micros as f64)),
+            probe_color.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label("probe (PING every 100 ms)")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], probe_color.stroke_width(2)));
+    chart
+        .draw_series(
+            shown
+                .iter()
+                .filter(|s| !s.probe)
+                .map(|s| Circle::new((s.t, s.micros as f64), 4, command_color.filled())),
+        )
+        .map_err(|e| e.to_string())?
+        .label("your commands")
+        .legend(move |(x, y)| Circle::new((x + 9, y), 4, command_color.filled()));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(palette.background.mix(0.85))
+        .border_style(palette.grid)
+        .label_font(text(13))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// A histogram of all samples with the p50, p95 and p99 marked.
+pub fn draw_latency_histogram(
+    canvas: web_sys::HtmlCanvasElement,
+    samples: &[crate::console::LatencySample],
+) -> Result<(), String> {
+    let palette = Palette::current();
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
+    let root = backend.into_drawing_area();
+    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let mut sorted: Vec<u64> = samples.iter().map(|s| s.micros).collect();
+    sorted.sort_unstable();
+    let p99 = percentile(&sorted, 99.0).max(100);
+    let top = (p99 as f64 * 1.3).max(200.0);
+    const BINS: usize = 30;
+    let width = top / BINS as f64;
+    let mut counts = [0u32; BINS];
+    for us in &sorted {
+        let bin = ((*us as f64 / width) as usize).min(BINS - 1);
+        counts[bin] += 1;
+    }
+    let max_count = counts.iter().copied().max().unwrap_or(1).max(1);
+    let text = |size: u32| ("sans-serif", size).into_font().color(&palette.text);
+    let caption = format!(
+        "Latency histogram: p50 {} µs · p95 {} µs · p99 {} µs ({} samples)",
+        percentile(&sorted, 50.0),
+        percentile(&sorted, 95.0),
+        percentile(&sorted, 99.0),
+        sorted.len()
+    );
+    let mut chart = ChartBuilder::on(&root)
+        .margin(14)
+        .caption(caption, text(16))
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..top, 0f64..f64::from(max_count) * 1.15)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("latency (µs)")
+        .y_desc("samples")
+        .axis_style(palette.grid)
+        .bold_line_style(palette.grid.mix(0.6))
+        .light_line_style(palette.grid.mix(0.25))
+        .label_style(text(13))
+        .axis_desc_style(text(14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let bar = palette.series[1];
+    chart
+        .draw_series(counts.iter().enumerate().map(|(i, c)| {
+            let x0 = i as f64 * width;
+            Rectangle::new(
+                [(x0, 0.0), (x0 + width * 0.9, f64::from(*c))],
+                bar.mix(0.8).filled(),
+            )
+        }))
+        .map_err(|e| e.to_string())?;
+    for (label, p, color) in [
+        ("p50", 50.0, palette.series[2]),
+        ("p95", 95.0, palette.text),
+        ("p99", 99.0, palette.series[0]),
+    ] {
+        let x = percentile(&sorted, p) as f64;
+        chart
+            .draw_series(LineSeries::new(
+                [(x, 0.0), (x, f64::from(max_count) * 1.1)],
+                color.stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?
+            .label(label)
+            .legend(move |(lx, ly)| {
+                PathElement::new([(lx, ly), (lx + 18, ly)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(palette.background.mix(0.85))
+        .border_style(palette.grid)
+        .label_font(text(13))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// N reads three ways, side by side.
+pub fn draw_comparison(
+    canvas: web_sys::HtmlCanvasElement,
+    comparison: &crate::console::Comparison,
+) -> Result<(), String> {
+    let palette = Palette::current();
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
+    let root = backend.into_drawing_area();
+    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let bars = [
+        (
+            format!("{} × HGET", comparison.n),
+            comparison.sequential,
+            palette.series[0],
+        ),
+        (
+            "1 pipeline".to_owned(),
+            comparison.pipeline,
+            palette.series[1],
+        ),
+        ("1 × HMGET".to_owned(), comparison.hmget, palette.series[2]),
+    ];
+    let max_y = bars.iter().map(|b| b.1).max().unwrap_or(1) as f64 * 1.2;
+    let text = |size: u32| ("sans-serif", size).into_font().color(&palette.text);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(14)
+        .caption(
+            format!("Reading {} features, end to end", comparison.n),
+            text(18),
+        )
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..3.0, 0f64..max_y.max(1.0))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc("total time (µs)")
+        .axis_style(palette.grid)
+        .bold_line_style(palette.grid.mix(0.6))
+        .light_line_style(palette.grid.mix(0.25))
+        .label_style(text(13))
+        .axis_desc_style(text(14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, (label, micros, color)) in bars.iter().enumerate() {
+        let x0 = i as f64 + 0.15;
+        let value = *micros as f64;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x0, 0.0), (x0 + 0.7, value)],
+                color.filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("{label}: {micros} µs"),
+                (x0, value + max_y * 0.04),
+                text(14),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
+}

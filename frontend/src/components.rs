@@ -2,6 +2,7 @@
 
 pub mod console;
 pub mod engine_badge;
+pub mod latency_chart;
 pub mod prompt;
 pub mod rate_limit_chart;
 pub mod theme_toggle;

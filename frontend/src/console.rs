@@ -18,6 +18,35 @@ const HISTORY_MAX: usize = 200;
 /// Frames kept for the charts (two minutes of 250 ms buckets).
 const MAX_FRAMES: usize = 480;
 
+/// One latency measurement for the charts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatencySample {
+    /// Seconds since the page loaded.
+    pub t: f64,
+    pub micros: u64,
+    /// A background PING rather than a learner's command.
+    pub probe: bool,
+}
+
+/// The feature-serving comparison: N reads three ways, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    pub n: u32,
+    pub sequential: u64,
+    pub pipeline: u64,
+    pub hmget: u64,
+}
+
+/// Samples kept for the latency charts.
+const MAX_SAMPLES: usize = 3_000;
+
+fn page_seconds() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now() / 1000.0)
+        .unwrap_or_else(|| js_sys::Date::now() / 1000.0)
+}
+
 /// How a notice line looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
@@ -64,6 +93,9 @@ pub struct ConsoleState {
     pub frames: RwSignal<Vec<ChartFrame>>,
     pub sim_running: RwSignal<bool>,
     pub sim_status: RwSignal<String>,
+    pub latencies: RwSignal<Vec<LatencySample>>,
+    pub probe_on: RwSignal<bool>,
+    pub comparison: RwSignal<Option<Comparison>>,
     next_id: StoredValue<u64>,
     link: StoredValue<Rc<Link>, LocalStorage>,
 }
@@ -82,6 +114,9 @@ impl ConsoleState {
             frames: RwSignal::new(Vec::new()),
             sim_running: RwSignal::new(false),
             sim_status: RwSignal::new(String::new()),
+            latencies: RwSignal::new(Vec::new()),
+            probe_on: RwSignal::new(false),
+            comparison: RwSignal::new(None),
             next_id: StoredValue::new(0),
             link: StoredValue::new_local(Rc::new(Link::default())),
         };
@@ -95,10 +130,36 @@ impl ConsoleState {
                     }
                     state.notice(Tone::Warn, notice.message);
                 }
-                Pushed::Frame(ChartFrame::Done { reason }) => {
+                Pushed::Frame(ChartFrame::Latency { probe, .. }) => {
+                    let now = page_seconds();
+                    let count = probe.len() as f64;
+                    state.record_latency(probe.into_iter().enumerate().map(|(i, micros)| {
+                        LatencySample {
+                            // Spread the batch over the half second it covers.
+                            t: now - 0.5 * (count - i as f64) / count.max(1.0),
+                            micros,
+                            probe: true,
+                        }
+                    }));
+                }
+                Pushed::Frame(ChartFrame::Compare {
+                    n,
+                    sequential_us,
+                    pipeline_us,
+                    hmget_us,
+                }) => {
+                    state.comparison.set(Some(Comparison {
+                        n,
+                        sequential: sequential_us,
+                        pipeline: pipeline_us,
+                        hmget: hmget_us,
+                    }));
+                }
+                Pushed::Frame(ChartFrame::Done { reason }) if state.sim_running.get_untracked() => {
                     state.sim_running.set(false);
                     state.sim_status.set(format!("Simulation {reason}."));
                 }
+                Pushed::Frame(ChartFrame::Done { .. }) => {}
                 Pushed::Frame(frame) => state.frames.update(|frames| {
                     frames.push(frame);
                     // A live chart needs the last couple of minutes at most.
@@ -225,6 +286,13 @@ impl ConsoleState {
         match reply {
             ServerMessage::Result { result, .. } => {
                 self.in_multi.set(result.in_multi);
+                if result.micros > 0 {
+                    self.record_latency(std::iter::once(LatencySample {
+                        t: page_seconds(),
+                        micros: result.micros,
+                        probe: false,
+                    }));
+                }
                 self.push(EntryKind::Command {
                     prompt,
                     line: line.clone(),
@@ -258,6 +326,46 @@ impl ConsoleState {
             }
             _ => {}
         }
+    }
+
+    fn record_latency(&self, samples: impl Iterator<Item = LatencySample>) {
+        self.latencies.update(|all| {
+            all.extend(samples);
+            if all.len() > MAX_SAMPLES {
+                let excess = all.len() - MAX_SAMPLES;
+                all.drain(..excess);
+            }
+        });
+    }
+
+    /// The background PING probe, like `redis-cli --latency`.
+    pub fn set_probe(&self, on: bool) {
+        let state = *self;
+        state.probe_on.set(on);
+        leptos::task::spawn_local(async move {
+            let link = state.link.get_value();
+            if let ServerMessage::Error { error, .. } = link
+                .request(|seq| ClientMessage::LatencyProbe { seq, on })
+                .await
+            {
+                state.probe_on.set(false);
+                state.notice(Tone::Warn, error.message);
+            }
+        });
+    }
+
+    /// Times N feature reads as N commands, a pipeline and one HMGET.
+    pub fn compare_reads(&self, n: u32) {
+        let state = *self;
+        leptos::task::spawn_local(async move {
+            let link = state.link.get_value();
+            if let ServerMessage::Error { error, .. } = link
+                .request(|seq| ClientMessage::CompareReads { seq, n })
+                .await
+            {
+                state.notice(Tone::Warn, error.message);
+            }
+        });
     }
 
     /// Starts a rate-limit simulation; frames arrive in `frames`.

@@ -67,8 +67,15 @@ pub enum ChartFrame {
         bucket_ms: u64,
         counts: Vec<RateCounts>,
     },
-    /// Server-side latencies, in microseconds, measured since the last frame.
+    /// Probe round trips (PING), in microseconds, since the last frame.
     Latency { t_ms: u64, probe: Vec<u64> },
+    /// N feature reads three ways, each timed end to end, in microseconds.
+    Compare {
+        n: u32,
+        sequential_us: u64,
+        pipeline_us: u64,
+        hmget_us: u64,
+    },
     /// The simulation ended (time up, stopped, or the learner left).
     Done { reason: String },
 }

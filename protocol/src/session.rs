@@ -107,6 +107,16 @@ pub enum ClientMessage {
     StopSimulation {
         seq: u64,
     },
+    /// Turn the background latency probe (PING every 100 ms) on or off.
+    LatencyProbe {
+        seq: u64,
+        on: bool,
+    },
+    /// Time N feature reads as N commands, one pipeline and one HMGET.
+    CompareReads {
+        seq: u64,
+        n: u32,
+    },
 }
 
 /// Server → browser. Replies echo the request's `seq`.

@@ -20,6 +20,7 @@ const SPAWNS: usize = 40;
 const SESSIONS: usize = 20;
 const ROUND_TRIPS: usize = 20_000;
 const WRK_SECONDS: &str = "5s";
+const DECISIONS: u64 = 200_000;
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
@@ -170,6 +171,7 @@ async fn run() -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&script);
     let server = state.engine.server.clone();
     let webdis = tokio::task::spawn_blocking(move || webdis_wrk(&server)).await??;
+    let (decisions, benchmark) = limiter_throughput(&state.engine.server).await?;
 
     println!();
     println!("| measurement | p50 | p99 | notes |");
@@ -188,6 +190,8 @@ async fn run() -> anyhow::Result<()> {
         ours.p50, ours.p99, ours.rps
     );
     println!("| webdis `GET /GET/k`, wrk -c1 ({WRK_SECONDS}) | {} | {} | {} req/s, same engine on a unix socket |", webdis.p50, webdis.p99, webdis.rps);
+    println!("| rate-limit decisions, simulator (token bucket, pipelined, one connection) | {decisions:.0}/s | | {DECISIONS} decisions |");
+    println!("| same script, `redis-benchmark -c 1 -P 256` | {benchmark}/s | | goal: simulator ≥ half of this |");
     state.shutdown().await;
     Ok(())
 }
@@ -253,21 +257,98 @@ fn wrk(url: &str, script: Option<&Path>) -> anyhow::Result<WrkResult> {
     })
 }
 
+/// A plain redis-server from the engine binary on a private unix socket,
+/// killed on drop: the baseline the benchmark compares against.
+struct PlainRedis {
+    child: std::process::Child,
+    socket: std::path::PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl PlainRedis {
+    fn start(server: &Path) -> anyhow::Result<PlainRedis> {
+        let dir = tempfile::tempdir()?;
+        let socket = dir.path().join("redis.sock");
+        let child = Command::new(server)
+            .args(["--port", "0", "--save", "", "--unixsocket"])
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .spawn()?;
+        for _ in 0..200 {
+            if socket.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(PlainRedis { child, socket, dir })
+    }
+}
+
+impl Drop for PlainRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The simulator's token-bucket decisions per second on one pipelined
+/// connection, and redis-benchmark's with the same script and arguments.
+async fn limiter_throughput(server: &Path) -> anyhow::Result<(f64, String)> {
+    use backend::sim::rate_limit::{Limiter, Request, TOKEN_BUCKET};
+    use protocol::Algorithm;
+    let redis = PlainRedis::start(server)?;
+    let client = redis::Client::open(format!("unix://{}", redis.socket.display()))?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let mut limiter = Limiter::load(&mut conn, Algorithm::TokenBucket, 5, 2_000, 1).await?;
+    let requests: Vec<Request> = (0..DECISIONS)
+        .map(|i| Request {
+            user: (i % 50) as u32,
+            at_ms: i / 100,
+        })
+        .collect();
+    let started = Instant::now();
+    limiter.decide(&mut conn, &requests).await?;
+    let ours = DECISIONS as f64 / started.elapsed().as_secs_f64();
+
+    let sha = Command::new("redis-cli")
+        .arg("-s")
+        .arg(&redis.socket)
+        .args(["SCRIPT", "LOAD", TOKEN_BUCKET])
+        .output()?;
+    let sha = String::from_utf8_lossy(&sha.stdout).trim().to_owned();
+    let output = Command::new("redis-benchmark")
+        .arg("-s")
+        .arg(&redis.socket)
+        .args(["-c", "1", "-P", "256", "-n", &DECISIONS.to_string(), "-q"])
+        .args([
+            "EVALSHA",
+            &sha,
+            "1",
+            "sim:bench:user",
+            "1000",
+            "5",
+            "2000",
+            "1",
+        ])
+        .output()
+        .context("run redis-benchmark (setup installs redis-tools)")?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let theirs = text
+        .split('\r')
+        .filter_map(|part| part.split(": ").nth(1))
+        .filter_map(|rest| rest.split(" requests per second").next())
+        .next_back()
+        .unwrap_or("?")
+        .trim()
+        .to_owned();
+    Ok((ours, theirs))
+}
+
 /// webdis in front of a plain redis-server (same engine binary) on a unix socket.
 fn webdis_wrk(server: &Path) -> anyhow::Result<WrkResult> {
-    let dir = tempfile::tempdir()?;
-    let socket = dir.path().join("redis.sock");
-    let mut redis = Command::new(server)
-        .args(["--port", "0", "--save", "", "--unixsocket"])
-        .arg(&socket)
-        .stdout(Stdio::null())
-        .spawn()?;
-    for _ in 0..200 {
-        if socket.exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let redis = PlainRedis::start(server)?;
+    let socket = redis.socket.clone();
+    let dir = &redis.dir;
     let seed = Command::new("redis-cli")
         .arg("-s")
         .arg(&socket)
@@ -298,7 +379,5 @@ fn webdis_wrk(server: &Path) -> anyhow::Result<WrkResult> {
     let result = wrk(&format!("http://127.0.0.1:{port}/GET/k"), None);
     let _ = webdis.kill();
     let _ = webdis.wait();
-    let _ = redis.kill();
-    let _ = redis.wait();
     result
 }

@@ -67,35 +67,43 @@ impl Drop for Simulation {
     }
 }
 
-/// Starts a rate-limit simulation whose frames go to `frames`. A full
+/// Runs a simulator in its own task, its frames going to `frames`. A full
 /// channel drops the frame: a slow browser skips frames instead of
-/// building a backlog.
-async fn start_rate_limit(
-    session: &Session,
-    sim: protocol::RateLimitSim,
+/// building a backlog. The last frame says how the run ended.
+fn spawn_frames<F, Fut>(
     frames: tokio::sync::mpsc::Sender<protocol::ChartFrame>,
-) -> Result<Simulation, String> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static RUNS: AtomicU64 = AtomicU64::new(0);
-    let conn = session
-        .sandbox_connection()
-        .await
-        .map_err(|e| e.to_string())?;
-    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    run: F,
+) -> Simulation
+where
+    F: FnOnce(Box<dyn FnMut(protocol::ChartFrame) -> bool + Send>) -> Fut,
+    Fut:
+        std::future::Future<Output = Result<(), crate::sim::rate_limit::SimError>> + Send + 'static,
+{
     let done = frames.clone();
-    Ok(Simulation(tokio::spawn(async move {
-        let send = move |frame| {
-            !matches!(
-                frames.try_send(frame),
-                Err(tokio::sync::mpsc::error::TrySendError::Closed(_))
-            )
-        };
-        let reason = match crate::sim::rate_limit::run_live(conn, sim, run, send).await {
+    let send = Box::new(move |frame| {
+        !matches!(
+            frames.try_send(frame),
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_))
+        )
+    });
+    let future = run(send);
+    Simulation(tokio::spawn(async move {
+        let reason = match future.await {
             Ok(()) => "finished".to_owned(),
             Err(e) => format!("stopped: {e}"),
         };
         let _ = done.send(protocol::ChartFrame::Done { reason }).await;
-    })))
+    }))
+}
+
+fn failed(seq: u64, message: String) -> ServerMessage {
+    ServerMessage::Error {
+        seq,
+        error: ErrorBody {
+            code: "simulation_failed".into(),
+            message,
+        },
+    }
 }
 
 async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
@@ -105,6 +113,7 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let (frames_tx, mut frames) = tokio::sync::mpsc::channel(FRAME_BUFFER);
     // Held for its Drop: replacing or dropping it stops the simulation.
     let mut _simulation: Option<Simulation> = None;
+    let mut _probe: Option<Simulation> = None;
     loop {
         let event = tokio::select! {
             Some(frame) = frames.recv() => Event::Frame(frame),
@@ -160,25 +169,56 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                 send(&mut socket, &ServerMessage::Pong { seq }).await
             }
             Event::Client(ClientMessage::StartRateLimit { seq, sim }) => {
+                use std::sync::atomic::{AtomicU64, Ordering};
+                static RUNS: AtomicU64 = AtomicU64::new(0);
                 _simulation = None;
-                let reply = match start_rate_limit(&session, sim, frames_tx.clone()).await {
-                    Ok(running) => {
-                        _simulation = Some(running);
+                let reply = match session.sandbox_connection().await {
+                    Ok(conn) => {
+                        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+                        _simulation = Some(spawn_frames(frames_tx.clone(), move |send| {
+                            crate::sim::rate_limit::run_live(conn, sim, run, send)
+                        }));
                         ServerMessage::Started { seq }
                     }
-                    Err(message) => ServerMessage::Error {
-                        seq,
-                        error: ErrorBody {
-                            code: "simulation_failed".into(),
-                            message,
-                        },
-                    },
+                    Err(e) => failed(seq, e.to_string()),
                 };
                 send(&mut socket, &reply).await
             }
             Event::Client(ClientMessage::StopSimulation { seq }) => {
                 _simulation = None;
                 send(&mut socket, &ServerMessage::Pong { seq }).await
+            }
+            Event::Client(ClientMessage::LatencyProbe { seq, on }) => {
+                _probe = None;
+                let reply = if on {
+                    match session.sandbox_connection().await {
+                        Ok(conn) => {
+                            _probe = Some(spawn_frames(frames_tx.clone(), move |send| {
+                                crate::sim::latency::run_probe(conn, send)
+                            }));
+                            ServerMessage::Started { seq }
+                        }
+                        Err(e) => failed(seq, e.to_string()),
+                    }
+                } else {
+                    ServerMessage::Started { seq }
+                };
+                send(&mut socket, &reply).await
+            }
+            Event::Client(ClientMessage::CompareReads { seq, n }) => {
+                let result = match session.sandbox_connection().await {
+                    Ok(mut conn) => crate::sim::latency::compare_reads(&mut conn, n)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match result {
+                    Ok(frame) => {
+                        send(&mut socket, &ServerMessage::Frame { frame }).await
+                            && send(&mut socket, &ServerMessage::Started { seq }).await
+                    }
+                    Err(message) => send(&mut socket, &failed(seq, message)).await,
+                }
             }
             Event::Frame(frame) => send(&mut socket, &ServerMessage::Frame { frame }).await,
             Event::Notice(notice) => send(&mut socket, &ServerMessage::Notice { notice }).await,

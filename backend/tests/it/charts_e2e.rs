@@ -73,8 +73,66 @@ async fn the_rate_limit_chart_updates_live() {
         .await;
     assert!(blocked.as_str().unwrap().contains("blocked"), "{blocked}");
     browser
-        .js("document.querySelector('.chart-panel').scrollIntoView();")
+        .js("const panels = document.querySelectorAll('.chart-panel'); window.scrollTo(0, panels[panels.length - 1].offsetTop - 70);")
         .await;
     browser.screenshot("chart-rate-limit.png").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_latency_charts_follow_commands_the_probe_and_the_comparison() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch().await;
+    browser.client.set_window_size(1280, 1500).await.unwrap();
+    browser
+        .client
+        .goto(&format!("{}/console", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
+            "the console to connect",
+        )
+        .await;
+    let chart = "document.querySelector('[data-testid=latency-chart]').toDataURL()";
+    let before = browser.js(&format!("return {chart};")).await;
+    browser
+        .wait_for("[data-testid=probe-toggle]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_until(&format!("{chart} !== {before}"), "the probe to draw")
+        .await;
+    let input = browser.wait_for("[data-testid=console-input]").await;
+    for line in ["HSET lat:user:1 a 1 b 2", "HGETALL lat:user:1"] {
+        input.send_keys(line).await.unwrap();
+        input.send_keys("\u{E007}").await.unwrap();
+    }
+    browser
+        .wait_for("[data-testid=compare-reads]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("[data-testid=compare-chart]").await;
+    // Let the probe gather a few seconds of samples for the picture.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    browser
+        .js("window.scrollTo(0, document.querySelector('[data-testid=latency-chart]').closest('.chart-panel').offsetTop - 70);")
+        .await;
+    browser.screenshot("chart-latency.png").await;
+    // Off again (clicked by script: the sticky header covers it now).
+    browser
+        .js("document.querySelector('[data-testid=probe-toggle]').click();")
+        .await;
+    browser
+        .wait_until(
+            "!document.querySelector('[data-testid=probe-toggle]').checked",
+            "the probe to stop",
+        )
+        .await;
     browser.close().await;
 }

@@ -199,3 +199,56 @@ async fn bursty_traffic_shows_the_fixed_window_letting_twice_the_limit_through()
         "the sliding window holds {sliding_across} to the limit"
     );
 }
+
+#[tokio::test]
+async fn reading_features_in_one_round_trip_beats_n_round_trips() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let mut conn = session.sandbox_connection().await.unwrap();
+    let frame = backend::sim::latency::compare_reads(&mut conn, 100)
+        .await
+        .unwrap();
+    let protocol::ChartFrame::Compare {
+        n,
+        sequential_us,
+        pipeline_us,
+        hmget_us,
+    } = frame
+    else {
+        panic!("{frame:?}")
+    };
+    assert_eq!(n, 100);
+    // 100 round trips against one: a structural gap, not a timing goal.
+    assert!(
+        sequential_us > hmget_us && sequential_us > pipeline_us,
+        "{sequential_us} {pipeline_us} {hmget_us}"
+    );
+    // The comparison cleans up after itself.
+    assert_eq!(app.exec(&id, "DBSIZE").await.text, "(integer) 0");
+}
+
+#[tokio::test]
+async fn the_latency_probe_streams_ping_samples() {
+    use backend::sim::latency::run_probe;
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let conn = session.sandbox_connection().await.unwrap();
+    let mut frames = Vec::new();
+    run_probe(conn, |frame| {
+        frames.push(frame);
+        frames.len() < 2
+    })
+    .await
+    .unwrap();
+    let samples: Vec<u64> = frames
+        .iter()
+        .flat_map(|f| match f {
+            protocol::ChartFrame::Latency { probe, .. } => probe.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
+    assert!(samples.len() >= 8, "about 10 pings per second: {samples:?}");
+    assert!(samples.iter().all(|us| *us > 0));
+}

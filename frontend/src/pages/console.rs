@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::console::Console;
+use crate::components::latency_chart::LatencyChart;
 use crate::components::rate_limit_chart::RateLimitChart;
 
 #[component]
@@ -15,6 +16,7 @@ pub fn ConsolePage() -> impl IntoView {
                 <code>"HSET user:1 name Ada"</code> ", then " <code>"HGETALL user:1"</code> "."
             </p>
             <Console/>
+            <LatencyChart/>
             <RateLimitChart/>
         </section>
     }
