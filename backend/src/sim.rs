@@ -3,5 +3,6 @@
 //! consumers). They use their own connection to the sandbox, are bounded
 //! in rate and duration, and stop when the learner leaves.
 
+pub mod anomaly;
 pub mod latency;
 pub mod rate_limit;

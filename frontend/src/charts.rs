@@ -363,3 +363,138 @@ pub fn draw_comparison(
     }
     root.present().map_err(|e| e.to_string())
 }
+
+/// The metric, the stable script's mean ± 3σ band and its flags, and the
+/// tutorial script's (truncated) mean and flags, side by side.
+pub fn draw_anomaly(
+    canvas: web_sys::HtmlCanvasElement,
+    frames: &[ChartFrame],
+) -> Result<(), String> {
+    let palette = Palette::current();
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
+    let root = backend.into_drawing_area();
+    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let points: Vec<(f64, f64, &protocol::AnomalyStats, &protocol::AnomalyStats)> = frames
+        .iter()
+        .filter_map(|f| match f {
+            ChartFrame::Anomaly {
+                t_ms,
+                value,
+                tutorial,
+                stable,
+            } => Some((*t_ms as f64 / 1000.0, *value, tutorial, stable)),
+            _ => None,
+        })
+        .collect();
+    let end = points.last().map_or(10.0, |p| p.0).max(10.0);
+    let (mut lo, mut hi) = (f64::MAX, f64::MIN);
+    for (_, v, _, s) in &points {
+        lo = lo.min(*v);
+        hi = hi.max(*v);
+        if let (Some(m), Some(sd)) = (s.mean, s.std) {
+            lo = lo.min(m - 3.0 * sd);
+            hi = hi.max(m + 3.0 * sd);
+        }
+    }
+    if lo > hi {
+        (lo, hi) = (0.0, 100.0);
+    }
+    let pad = ((hi - lo) * 0.1).max(1.0);
+    let text = |size: u32| ("sans-serif", size).into_font().color(&palette.text);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(14)
+        .caption(
+            "Metric with mean ± 3σ: stable script vs the tutorial's",
+            text(17),
+        )
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..end + 0.5, (lo - pad)..(hi + pad))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("time (s)")
+        .y_desc("latency (ms)")
+        .axis_style(palette.grid)
+        .bold_line_style(palette.grid.mix(0.6))
+        .light_line_style(palette.grid.mix(0.25))
+        .label_style(text(13))
+        .axis_desc_style(text(14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let band_color = palette.series[2];
+    let band: Vec<(f64, f64)> = points
+        .iter()
+        .filter_map(|(t, _, _, s)| Some((*t, s.mean? + 3.0 * s.std?)))
+        .chain(
+            points
+                .iter()
+                .rev()
+                .filter_map(|(t, _, _, s)| Some((*t, s.mean? - 3.0 * s.std?))),
+        )
+        .collect();
+    if band.len() > 2 {
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band,
+                band_color.mix(0.18).filled(),
+            )))
+            .map_err(|e| e.to_string())?
+            .label("stable: mean ± 3σ")
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 18, y + 5)], band_color.mix(0.4).filled())
+            });
+    }
+    let value_color = palette.text;
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().map(|p| (p.0, p.1)),
+            value_color.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label("the metric")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], value_color.stroke_width(2)));
+    let tutorial_color = palette.series[1];
+    chart
+        .draw_series(LineSeries::new(
+            points
+                .iter()
+                .filter_map(|(t, _, tu, _)| Some((*t, tu.mean?))),
+            tutorial_color.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label("tutorial: mean (truncated to an integer)")
+        .legend(move |(x, y)| {
+            PathElement::new([(x, y), (x + 18, y)], tutorial_color.stroke_width(2))
+        });
+    let flag_color = palette.series[0];
+    chart
+        .draw_series(
+            points
+                .iter()
+                .filter(|(_, _, _, s)| s.flagged)
+                .map(|(t, v, _, _)| Circle::new((*t, *v), 7, flag_color.stroke_width(3))),
+        )
+        .map_err(|e| e.to_string())?
+        .label("flagged by the stable script")
+        .legend(move |(x, y)| Circle::new((x + 9, y), 5, flag_color.stroke_width(2)));
+    chart
+        .draw_series(
+            points
+                .iter()
+                .filter(|(_, _, tu, _)| tu.flagged)
+                .map(|(t, v, _, _)| TriangleMarker::new((*t, *v), 6, tutorial_color.filled())),
+        )
+        .map_err(|e| e.to_string())?
+        .label("flagged by the tutorial's script")
+        .legend(move |(x, y)| TriangleMarker::new((x + 9, y), 5, tutorial_color.filled()));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(palette.background.mix(0.85))
+        .border_style(palette.grid)
+        .label_font(text(12))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}

@@ -1,5 +1,6 @@
 //! Small widgets, one file each.
 
+pub mod anomaly_chart;
 pub mod console;
 pub mod engine_badge;
 pub mod latency_chart;

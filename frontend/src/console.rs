@@ -8,7 +8,7 @@ use std::rc::Rc;
 use gloo::storage::{LocalStorage as BrowserStorage, Storage};
 use leptos::prelude::*;
 use protocol::{
-    ChartFrame, ClientMessage, CommandCatalog, NoticeKind, RateLimitSim, ServerMessage,
+    AnomalySim, ChartFrame, ClientMessage, CommandCatalog, NoticeKind, RateLimitSim, ServerMessage,
 };
 
 use crate::link::{self, Link, LinkStatus, Pushed};
@@ -386,6 +386,40 @@ impl ConsoleState {
                     state.sim_status.set(error.message);
                 }
                 _ => {}
+            }
+        });
+    }
+
+    /// Starts the anomaly generator; frames arrive in `frames`.
+    pub fn start_anomaly(&self, sim: AnomalySim) {
+        let state = *self;
+        state.frames.set(Vec::new());
+        state.sim_running.set(true);
+        state.sim_status.set("Starting…".into());
+        leptos::task::spawn_local(async move {
+            let link = state.link.get_value();
+            match link
+                .request(|seq| ClientMessage::StartAnomaly { seq, sim })
+                .await
+            {
+                ServerMessage::Started { .. } => state.sim_status.set("Running.".into()),
+                ServerMessage::Error { error, .. } => {
+                    state.sim_running.set(false);
+                    state.sim_status.set(error.message);
+                }
+                _ => {}
+            }
+        });
+    }
+
+    pub fn inject_spike(&self) {
+        let state = *self;
+        leptos::task::spawn_local(async move {
+            let link = state.link.get_value();
+            if let ServerMessage::Error { error, .. } =
+                link.request(|seq| ClientMessage::InjectSpike { seq }).await
+            {
+                state.sim_status.set(error.message);
             }
         });
     }

@@ -57,6 +57,28 @@ pub struct RateCounts {
     pub per_user: Vec<(u32, u32)>,
 }
 
+/// Settings of an anomaly-detection run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnomalySim {
+    /// A perfectly flat metric (0.1 every time), where the tutorial's
+    /// variance goes negative and its deviation comes out as NaN.
+    #[serde(default)]
+    pub flat: bool,
+    pub duration_ms: u64,
+}
+
+/// What one detection script said about the recent samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnomalyStats {
+    /// `None` when the script gave no usable number.
+    pub mean: Option<f64>,
+    pub std: Option<f64>,
+    /// More than 3 standard deviations from the mean.
+    pub flagged: bool,
+    /// The reply as Redis sent it (to show the truncation).
+    pub raw: String,
+}
+
 /// One frame of a live chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "chart", rename_all = "snake_case")]
@@ -75,6 +97,13 @@ pub enum ChartFrame {
         sequential_us: u64,
         pipeline_us: u64,
         hmget_us: u64,
+    },
+    /// One new sample and both scripts' verdicts on it.
+    Anomaly {
+        t_ms: u64,
+        value: f64,
+        tutorial: AnomalyStats,
+        stable: AnomalyStats,
     },
     /// The simulation ended (time up, stopped, or the learner left).
     Done { reason: String },

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::charts::{ChartFrame, RateLimitSim};
+use crate::charts::{AnomalySim, ChartFrame, RateLimitSim};
 use crate::error::ErrorBody;
 use crate::reply::Reply;
 
@@ -116,6 +116,15 @@ pub enum ClientMessage {
     CompareReads {
         seq: u64,
         n: u32,
+    },
+    /// Start the anomaly-detection generator.
+    StartAnomaly {
+        seq: u64,
+        sim: AnomalySim,
+    },
+    /// Add a spike to the running generator's next sample.
+    InjectSpike {
+        seq: u64,
     },
 }
 

@@ -114,6 +114,7 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     // Held for its Drop: replacing or dropping it stops the simulation.
     let mut _simulation: Option<Simulation> = None;
     let mut _probe: Option<Simulation> = None;
+    let mut spikes: Option<tokio::sync::mpsc::Sender<()>> = None;
     loop {
         let event = tokio::select! {
             Some(frame) = frames.recv() => Event::Frame(frame),
@@ -181,6 +182,34 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                         ServerMessage::Started { seq }
                     }
                     Err(e) => failed(seq, e.to_string()),
+                };
+                send(&mut socket, &reply).await
+            }
+            Event::Client(ClientMessage::StartAnomaly { seq, sim }) => {
+                use std::sync::atomic::{AtomicU64, Ordering};
+                static RUNS: AtomicU64 = AtomicU64::new(0);
+                _simulation = None;
+                let reply = match session.sandbox_connection().await {
+                    Ok(conn) => {
+                        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+                        let (spike_tx, spike_rx) = tokio::sync::mpsc::channel(8);
+                        spikes = Some(spike_tx);
+                        _simulation = Some(spawn_frames(frames_tx.clone(), move |send| {
+                            crate::sim::anomaly::run_live(conn, sim, run, spike_rx, send)
+                        }));
+                        ServerMessage::Started { seq }
+                    }
+                    Err(e) => failed(seq, e.to_string()),
+                };
+                send(&mut socket, &reply).await
+            }
+            Event::Client(ClientMessage::InjectSpike { seq }) => {
+                let reply = match spikes.as_ref().map(|s| s.try_send(())) {
+                    Some(Ok(())) => ServerMessage::Started { seq },
+                    _ => failed(
+                        seq,
+                        "Start the anomaly generator first, then inject a spike.".into(),
+                    ),
                 };
                 send(&mut socket, &reply).await
             }

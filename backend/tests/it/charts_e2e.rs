@@ -136,3 +136,47 @@ async fn the_latency_charts_follow_commands_the_probe_and_the_comparison() {
         .await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_anomaly_chart_flags_an_injected_spike() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch().await;
+    browser.client.set_window_size(1280, 1100).await.unwrap();
+    browser
+        .client
+        .goto(&format!("{}/console", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
+            "the console to connect",
+        )
+        .await;
+    browser.wait_for("[data-testid=anomaly-chart]").await;
+    browser
+        .js("document.querySelector('[data-testid=anomaly-start]').click();")
+        .await;
+    // Wait for the warm-up, then spike.
+    browser
+        .wait_until(
+            "parseInt(document.querySelector('[data-testid=anomaly-summary]').textContent) >= 15",
+            "15 samples",
+        )
+        .await;
+    browser
+        .js("document.querySelector('[data-testid=anomaly-spike]').click();")
+        .await;
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=anomaly-summary]').textContent.includes('stable script flagged 1')",
+            "the spike to be flagged",
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    browser
+        .js("window.scrollTo(0, document.querySelector('[data-testid=anomaly-chart]').closest('.chart-panel').offsetTop - 70);")
+        .await;
+    browser.screenshot("chart-anomaly.png").await;
+    browser.close().await;
+}

@@ -252,3 +252,69 @@ async fn the_latency_probe_streams_ping_samples() {
     assert!(samples.len() >= 8, "about 10 pings per second: {samples:?}");
     assert!(samples.iter().all(|us| *us > 0));
 }
+
+async fn observe_all(app: &TestApp, values: &[f64]) -> Vec<backend::sim::anomaly::Observation> {
+    use backend::sim::anomaly::Detector;
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let mut conn = session.sandbox_connection().await.unwrap();
+    let mut detector = Detector::new(&mut conn, 1).await.unwrap();
+    let mut out = Vec::new();
+    for value in values {
+        out.push(detector.observe(&mut conn, *value).await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_stable_detector_flags_spikes_and_nothing_on_a_flat_series() {
+    let app = TestApp::spawn().await;
+    // A flat series, then one spike, then flat again.
+    let mut values = vec![0.1; 30];
+    values.push(5.1);
+    values.extend([0.1; 5]);
+    let observations = observe_all(&app, &values).await;
+    let flagged: Vec<usize> = observations
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.stable.flagged)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(flagged, [30], "only the spike");
+    // On the flat part the stable script reports std 0 and mean 0.1 exactly.
+    let before_spike = &observations[29].stable;
+    assert_eq!(before_spike.std, Some(0.0));
+    assert!((before_spike.mean.unwrap() - 0.1).abs() < 1e-12);
+    // The tutorial's script, on the same flat data, gives no usable answer:
+    // its mean is truncated to 0 and its deviation is NaN (i64::MIN).
+    let tutorial = &observations[29].tutorial;
+    assert_eq!(tutorial.mean, Some(0.0), "{tutorial:?}");
+    assert_eq!(tutorial.std, None, "{tutorial:?}");
+    assert!(
+        tutorial.raw.contains("-9223372036854775808"),
+        "{tutorial:?}"
+    );
+}
+
+#[tokio::test]
+async fn noisy_traffic_with_injected_spikes_is_flagged_exactly_at_the_spikes() {
+    let app = TestApp::spawn().await;
+    // 45 ± 2 with two spikes of +40, at samples 20 and 35.
+    let values: Vec<f64> = (0..40)
+        .map(|i| {
+            let wiggle = [0.0, 1.5, -1.0, 2.0, -2.0, 0.5, -0.5][i % 7];
+            45.0 + wiggle + if i == 20 || i == 35 { 40.0 } else { 0.0 }
+        })
+        .collect();
+    let observations = observe_all(&app, &values).await;
+    let flagged: Vec<usize> = observations
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.stable.flagged)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(flagged, [20, 35]);
+    // The tutorial's mean comes back as an integer: 45.x is truncated.
+    let mean = observations[15].tutorial.mean.unwrap();
+    assert_eq!(mean.fract(), 0.0, "{mean}");
+}

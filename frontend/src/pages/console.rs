@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::anomaly_chart::AnomalyChart;
 use crate::components::console::Console;
 use crate::components::latency_chart::LatencyChart;
 use crate::components::rate_limit_chart::RateLimitChart;
@@ -18,6 +19,7 @@ pub fn ConsolePage() -> impl IntoView {
             <Console/>
             <LatencyChart/>
             <RateLimitChart/>
+            <AnomalyChart/>
         </section>
     }
 }

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_params_map;
 use protocol::LessonPage as Lesson;
 
 use crate::api;
+use crate::components::anomaly_chart::AnomalyChart;
 use crate::components::console::Console;
 use crate::components::latency_chart::LatencyChart;
 use crate::components::rate_limit_chart::RateLimitChart;
@@ -191,6 +192,7 @@ fn LessonBody(page: Lesson) -> impl IntoView {
                 // Rendered on the server by pulldown-cmark with raw HTML escaped.
                 <div class="lesson-body" inner_html=page.html on:click=on_click></div>
                 {(slug == "rate-limiting").then(|| view! { <RateLimitChart/> })}
+                {(slug == "anomaly-detection").then(|| view! { <AnomalyChart/> })}
                 {(slug == "feature-serving" || slug == "latency").then(|| view! { <LatencyChart/> })}
                 <nav class="lesson-nav" aria-label="Lesson navigation">
                     {nav_link(page.prev, "← Previous", "lesson-prev")}
