@@ -6,3 +6,4 @@
 pub mod anomaly;
 pub mod latency;
 pub mod rate_limit;
+pub mod streams;

@@ -79,6 +79,17 @@ pub struct AnomalyStats {
     pub raw: String,
 }
 
+/// One consumer of the simulated group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerView {
+    pub name: String,
+    /// Entries it read and has not acknowledged (XINFO CONSUMERS).
+    pub pending: u64,
+    pub idle_ms: u64,
+    /// False once the learner killed it.
+    pub alive: bool,
+}
+
 /// One frame of a live chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "chart", rename_all = "snake_case")]
@@ -104,6 +115,19 @@ pub enum ChartFrame {
         value: f64,
         tutorial: AnomalyStats,
         stable: AnomalyStats,
+    },
+    /// The stream, its group and consumers (XLEN, XINFO GROUPS/CONSUMERS).
+    Stream {
+        t_ms: u64,
+        length: u64,
+        /// Entries delivered to the group and not yet acknowledged.
+        pending: u64,
+        /// Entries not yet delivered to the group (`None` when Redis
+        /// cannot tell).
+        lag: Option<u64>,
+        /// Entries recovered with XAUTOCLAIM so far.
+        claimed: u64,
+        consumers: Vec<ConsumerView>,
     },
     /// The simulation ended (time up, stopped, or the learner left).
     Done { reason: String },

@@ -14,7 +14,9 @@ pub mod reply;
 pub mod session;
 
 pub use args::{parse_line, split_args, CommandLine, SplitError};
-pub use charts::{Algorithm, AnomalySim, AnomalyStats, ChartFrame, RateCounts, RateLimitSim};
+pub use charts::{
+    Algorithm, AnomalySim, AnomalyStats, ChartFrame, ConsumerView, RateCounts, RateLimitSim,
+};
 pub use commands::{ArgDoc, CommandCatalog, CommandDoc, Completion};
 pub use engine::EngineInfo;
 pub use error::{ApiError, ErrorBody};

@@ -126,6 +126,20 @@ pub enum ClientMessage {
     InjectSpike {
         seq: u64,
     },
+    /// Start the streams simulation (a producer and three consumers).
+    StartStreams {
+        seq: u64,
+        duration_ms: u64,
+    },
+    /// Kill consumer `consumer` (0-based): it stops acknowledging.
+    KillConsumer {
+        seq: u64,
+        consumer: usize,
+    },
+    /// Hand a dead consumer's pending messages to a live one (XAUTOCLAIM).
+    Recover {
+        seq: u64,
+    },
 }
 
 /// Server → browser. Replies echo the request's `seq`.

@@ -115,6 +115,7 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let mut _simulation: Option<Simulation> = None;
     let mut _probe: Option<Simulation> = None;
     let mut spikes: Option<tokio::sync::mpsc::Sender<()>> = None;
+    let mut stream_actions: Option<tokio::sync::mpsc::Sender<crate::sim::streams::StreamAction>> = None;
     loop {
         let event = tokio::select! {
             Some(frame) = frames.recv() => Event::Frame(frame),
@@ -210,6 +211,40 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                         seq,
                         "Start the anomaly generator first, then inject a spike.".into(),
                     ),
+                };
+                send(&mut socket, &reply).await
+            }
+            Event::Client(ClientMessage::StartStreams { seq, duration_ms }) => {
+                use std::sync::atomic::{AtomicU64, Ordering};
+                static RUNS: AtomicU64 = AtomicU64::new(0);
+                _simulation = None;
+                let reply = match session.sandbox_connection().await {
+                    Ok(conn) => {
+                        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+                        let (tx, rx) = tokio::sync::mpsc::channel(8);
+                        stream_actions = Some(tx);
+                        _simulation = Some(spawn_frames(frames_tx.clone(), move |send| {
+                            crate::sim::streams::run_live(conn, run, duration_ms, rx, send)
+                        }));
+                        ServerMessage::Started { seq }
+                    }
+                    Err(e) => failed(seq, e.to_string()),
+                };
+                send(&mut socket, &reply).await
+            }
+            Event::Client(ClientMessage::KillConsumer { seq, consumer }) => {
+                let action = crate::sim::streams::StreamAction::Kill(consumer);
+                let reply = match stream_actions.as_ref().map(|a| a.try_send(action)) {
+                    Some(Ok(())) => ServerMessage::Started { seq },
+                    _ => failed(seq, "Start the streams simulation first.".into()),
+                };
+                send(&mut socket, &reply).await
+            }
+            Event::Client(ClientMessage::Recover { seq }) => {
+                let action = crate::sim::streams::StreamAction::Recover;
+                let reply = match stream_actions.as_ref().map(|a| a.try_send(action)) {
+                    Some(Ok(())) => ServerMessage::Started { seq },
+                    _ => failed(seq, "Start the streams simulation first.".into()),
                 };
                 send(&mut socket, &reply).await
             }

@@ -318,3 +318,41 @@ async fn noisy_traffic_with_injected_spikes_is_flagged_exactly_at_the_spikes() {
     let mean = observations[15].tutorial.mean.unwrap();
     assert_eq!(mean.fract(), 0.0, "{mean}");
 }
+
+#[tokio::test]
+async fn xautoclaim_recovers_a_dead_consumers_messages_and_pending_returns_to_zero() {
+    use backend::sim::streams::StreamSim;
+    use protocol::ChartFrame;
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let mut conn = session.sandbox_connection().await.unwrap();
+    let mut sim = StreamSim::new(&mut conn, 1).await.unwrap();
+    let pending = |frame: ChartFrame| match frame {
+        ChartFrame::Stream { pending, consumers, .. } => (pending, consumers),
+        other => panic!("{other:?}"),
+    };
+
+    sim.produce(&mut conn, 12).await.unwrap();
+    sim.consume(&mut conn, 4).await.unwrap();
+    // Every consumer holds 4 unacknowledged messages.
+    let (total, consumers) = pending(sim.snapshot(&mut conn, 0).await.unwrap());
+    assert_eq!(total, 12);
+    assert!(consumers.iter().all(|c| c.pending == 4), "{consumers:?}");
+
+    // worker-1 dies holding its 4; the others acknowledge theirs.
+    sim.kill(0);
+    sim.consume(&mut conn, 4).await.unwrap();
+    sim.consume(&mut conn, 4).await.unwrap();
+    let (total, consumers) = pending(sim.snapshot(&mut conn, 0).await.unwrap());
+    assert_eq!(total, 4, "only the dead consumer's messages are pending");
+    assert_eq!(consumers[0].pending, 4);
+    assert!(!consumers[0].alive);
+
+    // XAUTOCLAIM hands them to worker-2, which acknowledges them.
+    assert_eq!(sim.recover(&mut conn, 0).await.unwrap(), 4);
+    sim.consume(&mut conn, 4).await.unwrap();
+    let (total, consumers) = pending(sim.snapshot(&mut conn, 0).await.unwrap());
+    assert_eq!(total, 0, "{consumers:?}");
+    assert_eq!(sim.claimed, 4);
+}
