@@ -5,5 +5,6 @@
 
 pub mod anomaly;
 pub mod latency;
+pub mod memory;
 pub mod rate_limit;
 pub mod streams;

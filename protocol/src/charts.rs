@@ -90,6 +90,25 @@ pub struct ConsumerView {
     pub alive: bool,
 }
 
+/// Which collection the memory explorer grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemoryKind {
+    Hash,
+    Set,
+    SortedSet,
+}
+
+/// Size and encoding of a collection with `n` elements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryPoint {
+    pub n: u32,
+    /// MEMORY USAGE, in bytes.
+    pub bytes: u64,
+    /// OBJECT ENCODING: listpack, intset, hashtable, skiplist…
+    pub encoding: String,
+}
+
 /// One frame of a live chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "chart", rename_all = "snake_case")]
@@ -128,6 +147,19 @@ pub enum ChartFrame {
         /// Entries recovered with XAUTOCLAIM so far.
         claimed: u64,
         consumers: Vec<ConsumerView>,
+    },
+    /// A collection grown element by element.
+    Memory {
+        kind: MemoryKind,
+        points: Vec<MemoryPoint>,
+    },
+    /// One embedding stored three ways, MEMORY USAGE in bytes.
+    Embeddings {
+        dimensions: u32,
+        json_bytes: u64,
+        blob_bytes: u64,
+        /// `None` when the engine has no vector sets.
+        vset_bytes: Option<u64>,
     },
     /// The simulation ended (time up, stopped, or the learner left).
     Done { reason: String },

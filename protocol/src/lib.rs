@@ -15,7 +15,8 @@ pub mod session;
 
 pub use args::{parse_line, split_args, CommandLine, SplitError};
 pub use charts::{
-    Algorithm, AnomalySim, AnomalyStats, ChartFrame, ConsumerView, RateCounts, RateLimitSim,
+    Algorithm, AnomalySim, AnomalyStats, ChartFrame, ConsumerView, MemoryKind, MemoryPoint,
+    RateCounts, RateLimitSim,
 };
 pub use commands::{ArgDoc, CommandCatalog, CommandDoc, Completion};
 pub use engine::EngineInfo;

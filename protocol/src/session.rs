@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::charts::{AnomalySim, ChartFrame, RateLimitSim};
+use crate::charts::{AnomalySim, ChartFrame, MemoryKind, RateLimitSim};
 use crate::error::ErrorBody;
 use crate::reply::Reply;
 
@@ -138,6 +138,16 @@ pub enum ClientMessage {
     },
     /// Hand a dead consumer's pending messages to a live one (XAUTOCLAIM).
     Recover {
+        seq: u64,
+    },
+    /// Grow a collection past its compact encoding, measuring as it grows.
+    GrowMemory {
+        seq: u64,
+        kind: MemoryKind,
+        max: u32,
+    },
+    /// Store one embedding three ways and compare their sizes.
+    CompareEmbeddings {
         seq: u64,
     },
 }

@@ -96,6 +96,28 @@ where
     }))
 }
 
+/// A measurement that answers once: its frame, then `Started { seq }` so
+/// the request resolves.
+async fn one_shot<F, Fut>(socket: &mut WebSocket, session: &Session, seq: u64, run: F) -> bool
+where
+    F: FnOnce(redis::aio::MultiplexedConnection) -> Fut,
+    Fut: std::future::Future<
+        Output = Result<protocol::ChartFrame, crate::sim::rate_limit::SimError>,
+    >,
+{
+    let result = match session.sandbox_connection().await {
+        Ok(conn) => run(conn).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match result {
+        Ok(frame) => {
+            send(socket, &ServerMessage::Frame { frame }).await
+                && send(socket, &ServerMessage::Started { seq }).await
+        }
+        Err(message) => send(socket, &failed(seq, message)).await,
+    }
+}
+
 fn failed(seq: u64, message: String) -> ServerMessage {
     ServerMessage::Error {
         seq,
@@ -115,7 +137,8 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let mut _simulation: Option<Simulation> = None;
     let mut _probe: Option<Simulation> = None;
     let mut spikes: Option<tokio::sync::mpsc::Sender<()>> = None;
-    let mut stream_actions: Option<tokio::sync::mpsc::Sender<crate::sim::streams::StreamAction>> = None;
+    let mut stream_actions: Option<tokio::sync::mpsc::Sender<crate::sim::streams::StreamAction>> =
+        None;
     loop {
         let event = tokio::select! {
             Some(frame) = frames.recv() => Event::Frame(frame),
@@ -269,20 +292,23 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                 };
                 send(&mut socket, &reply).await
             }
+            Event::Client(ClientMessage::GrowMemory { seq, kind, max }) => {
+                one_shot(&mut socket, &session, seq, move |mut conn| async move {
+                    crate::sim::memory::grow(&mut conn, kind, max).await
+                })
+                .await
+            }
+            Event::Client(ClientMessage::CompareEmbeddings { seq }) => {
+                one_shot(&mut socket, &session, seq, |mut conn| async move {
+                    crate::sim::memory::compare_embeddings(&mut conn).await
+                })
+                .await
+            }
             Event::Client(ClientMessage::CompareReads { seq, n }) => {
-                let result = match session.sandbox_connection().await {
-                    Ok(mut conn) => crate::sim::latency::compare_reads(&mut conn, n)
-                        .await
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                };
-                match result {
-                    Ok(frame) => {
-                        send(&mut socket, &ServerMessage::Frame { frame }).await
-                            && send(&mut socket, &ServerMessage::Started { seq }).await
-                    }
-                    Err(message) => send(&mut socket, &failed(seq, message)).await,
-                }
+                one_shot(&mut socket, &session, seq, move |mut conn| async move {
+                    crate::sim::latency::compare_reads(&mut conn, n).await
+                })
+                .await
             }
             Event::Frame(frame) => send(&mut socket, &ServerMessage::Frame { frame }).await,
             Event::Notice(notice) => send(&mut socket, &ServerMessage::Notice { notice }).await,

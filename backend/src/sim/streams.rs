@@ -70,7 +70,12 @@ impl StreamSim {
         let key = format!("sim:stream:{run}:events");
         conn.req_packed_command(redis::cmd("DEL").arg(&key)).await?;
         conn.req_packed_command(
-            redis::cmd("XGROUP").arg("CREATE").arg(&key).arg(GROUP).arg("0").arg("MKSTREAM"),
+            redis::cmd("XGROUP")
+                .arg("CREATE")
+                .arg(&key)
+                .arg(GROUP)
+                .arg("0")
+                .arg("MKSTREAM"),
         )
         .await?;
         Ok(StreamSim {
@@ -82,7 +87,11 @@ impl StreamSim {
         })
     }
 
-    pub async fn produce(&mut self, conn: &mut MultiplexedConnection, count: u32) -> Result<(), SimError> {
+    pub async fn produce(
+        &mut self,
+        conn: &mut MultiplexedConnection,
+        count: u32,
+    ) -> Result<(), SimError> {
         for _ in 0..count {
             self.produced += 1;
             conn.req_packed_command(
@@ -102,7 +111,11 @@ impl StreamSim {
 
     /// Every live consumer acknowledges what it read last step, then reads
     /// up to `count` new messages.
-    pub async fn consume(&mut self, conn: &mut MultiplexedConnection, count: u32) -> Result<(), SimError> {
+    pub async fn consume(
+        &mut self,
+        conn: &mut MultiplexedConnection,
+        count: u32,
+    ) -> Result<(), SimError> {
         for (i, name) in CONSUMERS.iter().enumerate() {
             if !self.alive[i] {
                 continue;
@@ -139,7 +152,11 @@ impl StreamSim {
 
     /// The first live consumer claims messages idle for `min_idle_ms` with
     /// XAUTOCLAIM; it acknowledges them on its next step.
-    pub async fn recover(&mut self, conn: &mut MultiplexedConnection, min_idle_ms: u64) -> Result<u64, SimError> {
+    pub async fn recover(
+        &mut self,
+        conn: &mut MultiplexedConnection,
+        min_idle_ms: u64,
+    ) -> Result<u64, SimError> {
         let Some(taker) = self.alive.iter().position(|a| *a) else {
             return Ok(0);
         };
@@ -163,7 +180,10 @@ impl StreamSim {
                 Some(Value::BulkString(id)) => String::from_utf8_lossy(id).into_owned(),
                 _ => "0-0".to_owned(),
             };
-            let taken = ids(&Value::Array(vec![Value::Array(vec![Value::Nil, parts.get(1).cloned().unwrap_or(Value::Nil)])]));
+            let taken = ids(&Value::Array(vec![Value::Array(vec![
+                Value::Nil,
+                parts.get(1).cloned().unwrap_or(Value::Nil),
+            ])]));
             claimed += taken.len() as u64;
             self.unacked[taker].extend(taken);
             if next == "0-0" {
@@ -176,8 +196,15 @@ impl StreamSim {
     }
 
     /// XLEN, the group's lag and pending count, and every consumer's view.
-    pub async fn snapshot(&self, conn: &mut MultiplexedConnection, t_ms: u64) -> Result<ChartFrame, SimError> {
-        let length = match conn.req_packed_command(redis::cmd("XLEN").arg(&self.key)).await? {
+    pub async fn snapshot(
+        &self,
+        conn: &mut MultiplexedConnection,
+        t_ms: u64,
+    ) -> Result<ChartFrame, SimError> {
+        let length = match conn
+            .req_packed_command(redis::cmd("XLEN").arg(&self.key))
+            .await?
+        {
             Value::Int(n) => n.max(0) as u64,
             _ => 0,
         };
@@ -192,7 +219,12 @@ impl StreamSim {
             }
         }
         let consumers_reply = conn
-            .req_packed_command(redis::cmd("XINFO").arg("CONSUMERS").arg(&self.key).arg(GROUP))
+            .req_packed_command(
+                redis::cmd("XINFO")
+                    .arg("CONSUMERS")
+                    .arg(&self.key)
+                    .arg(GROUP),
+            )
             .await?;
         let mut consumers: Vec<ConsumerView> = CONSUMERS
             .iter()
@@ -213,7 +245,10 @@ impl StreamSim {
                     }
                     _ => None,
                 });
-                if let Some(view) = consumers.iter_mut().find(|c| Some(&c.name) == name.as_ref()) {
+                if let Some(view) = consumers
+                    .iter_mut()
+                    .find(|c| Some(&c.name) == name.as_ref())
+                {
                     view.pending = field_int(&fields, "pending").unwrap_or(0).max(0) as u64;
                     view.idle_ms = field_int(&fields, "idle").unwrap_or(0).max(0) as u64;
                 }

@@ -329,7 +329,9 @@ async fn xautoclaim_recovers_a_dead_consumers_messages_and_pending_returns_to_ze
     let mut conn = session.sandbox_connection().await.unwrap();
     let mut sim = StreamSim::new(&mut conn, 1).await.unwrap();
     let pending = |frame: ChartFrame| match frame {
-        ChartFrame::Stream { pending, consumers, .. } => (pending, consumers),
+        ChartFrame::Stream {
+            pending, consumers, ..
+        } => (pending, consumers),
         other => panic!("{other:?}"),
     };
 
@@ -355,4 +357,85 @@ async fn xautoclaim_recovers_a_dead_consumers_messages_and_pending_returns_to_ze
     let (total, consumers) = pending(sim.snapshot(&mut conn, 0).await.unwrap());
     assert_eq!(total, 0, "{consumers:?}");
     assert_eq!(sim.claimed, 4);
+}
+
+#[tokio::test]
+async fn growing_a_hash_shows_listpack_turning_into_a_hashtable() {
+    use protocol::{ChartFrame, MemoryKind};
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let mut conn = session.sandbox_connection().await.unwrap();
+    let threshold: u32 = match app
+        .exec(&id, "CONFIG GET hash-max-listpack-entries")
+        .await
+        .reply
+    {
+        protocol::Reply::Array { items, .. } => match &items[1] {
+            protocol::Reply::Bulk { data, .. } => String::from_utf8_lossy(data).parse().unwrap(),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    let frame = backend::sim::memory::grow(&mut conn, MemoryKind::Hash, threshold + 20)
+        .await
+        .unwrap();
+    let ChartFrame::Memory { points, .. } = frame else {
+        panic!("{frame:?}")
+    };
+    let at = |n: u32| {
+        points
+            .iter()
+            .find(|p| p.n == n)
+            .unwrap_or_else(|| panic!("no point at {n}: {points:?}"))
+    };
+    // The encoding changes exactly one element past hash-max-listpack-entries.
+    let first_hashtable = points
+        .iter()
+        .find(|p| p.encoding == "hashtable")
+        .expect("it converts");
+    assert_eq!(first_hashtable.n, threshold + 1);
+    assert!(first_hashtable.bytes > at(1).bytes);
+    assert!(points.windows(2).all(|w| w[0].n < w[1].n));
+
+    let frame = backend::sim::memory::grow(&mut conn, MemoryKind::Set, 600)
+        .await
+        .unwrap();
+    let ChartFrame::Memory { points, .. } = frame else {
+        panic!("{frame:?}")
+    };
+    assert_eq!(points.first().unwrap().encoding, "intset");
+    assert_ne!(points.last().unwrap().encoding, "intset");
+    assert_eq!(
+        app.exec(&id, "DBSIZE").await.text,
+        "(integer) 0",
+        "the explorer cleans up"
+    );
+}
+
+#[tokio::test]
+async fn a_packed_embedding_is_smaller_than_json() {
+    use protocol::ChartFrame;
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let mut conn = session.sandbox_connection().await.unwrap();
+    let frame = backend::sim::memory::compare_embeddings(&mut conn)
+        .await
+        .unwrap();
+    let ChartFrame::Embeddings {
+        dimensions,
+        json_bytes,
+        blob_bytes,
+        vset_bytes,
+    } = frame
+    else {
+        panic!("{frame:?}")
+    };
+    assert_eq!(dimensions, 768);
+    assert!(
+        blob_bytes >= 3_072 && blob_bytes < json_bytes,
+        "{blob_bytes} vs {json_bytes}"
+    );
+    assert!(vset_bytes.is_some(), "Redis 8 has vector sets");
 }
