@@ -498,3 +498,168 @@ pub fn draw_anomaly(
         .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
 }
+
+/// Stream length, the group's pending entries and lag over time, and each
+/// consumer's pending entries.
+pub fn draw_streams(
+    canvas: web_sys::HtmlCanvasElement,
+    frames: &[ChartFrame],
+) -> Result<(), String> {
+    let palette = Palette::current();
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
+    let root = backend.into_drawing_area();
+    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    // (seconds, the group's pending, consumers)
+    let points: Vec<(f64, u64, &[protocol::ConsumerView])> = frames
+        .iter()
+        .filter_map(|f| match f {
+            ChartFrame::Stream {
+                t_ms,
+                pending,
+                consumers,
+                ..
+            } => Some((*t_ms as f64 / 1000.0, *pending, consumers.as_slice())),
+            _ => None,
+        })
+        .collect();
+    let end = points.last().map_or(10.0, |p| p.0).max(10.0);
+    let max_pending = points.iter().map(|p| p.1).max().unwrap_or(10).max(10) as f64;
+    let text = |size: u32| ("sans-serif", size).into_font().color(&palette.text);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(14)
+        .caption("Pending entries per consumer (XINFO CONSUMERS)", text(17))
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..end + 0.5, 0f64..max_pending * 1.2)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("time (s)")
+        .y_desc("pending entries")
+        .axis_style(palette.grid)
+        .bold_line_style(palette.grid.mix(0.6))
+        .light_line_style(palette.grid.mix(0.25))
+        .label_style(text(13))
+        .axis_desc_style(text(14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let total_color = palette.text;
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().map(|p| (p.0, p.1 as f64)),
+            total_color.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label("group: pending")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], total_color.stroke_width(2)));
+    for (i, color) in palette.series.iter().enumerate() {
+        let color = *color;
+        let name = points
+            .last()
+            .and_then(|p| p.2.get(i))
+            .map(|c| format!("{}{}", c.name, if c.alive { "" } else { " (killed)" }))
+            .unwrap_or_default();
+        chart
+            .draw_series(LineSeries::new(
+                points
+                    .iter()
+                    .filter_map(|p| Some((p.0, p.2.get(i)?.pending as f64))),
+                color.stroke_width(3),
+            ))
+            .map_err(|e| e.to_string())?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(palette.background.mix(0.85))
+        .border_style(palette.grid)
+        .label_font(text(13))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// MEMORY USAGE as each collection grows, with the encoding change marked.
+pub fn draw_memory(
+    canvas: web_sys::HtmlCanvasElement,
+    curves: &[ChartFrame],
+) -> Result<(), String> {
+    let palette = Palette::current();
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
+    let root = backend.into_drawing_area();
+    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let mut max_n = 10u32;
+    let mut max_bytes = 1_000u64;
+    for curve in curves {
+        if let ChartFrame::Memory { points, .. } = curve {
+            max_n = max_n.max(points.last().map_or(0, |p| p.n));
+            max_bytes = max_bytes.max(points.iter().map(|p| p.bytes).max().unwrap_or(0));
+        }
+    }
+    let text = |size: u32| ("sans-serif", size).into_font().color(&palette.text);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(14)
+        .caption("MEMORY USAGE as a collection grows", text(17))
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..f64::from(max_n) * 1.05, 0f64..max_bytes as f64 * 1.15)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("elements")
+        .y_desc("bytes")
+        .axis_style(palette.grid)
+        .bold_line_style(palette.grid.mix(0.6))
+        .light_line_style(palette.grid.mix(0.25))
+        .label_style(text(13))
+        .axis_desc_style(text(14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, curve) in curves.iter().enumerate() {
+        let ChartFrame::Memory { kind, points } = curve else {
+            continue;
+        };
+        let color = palette.series[i % 3];
+        let label = match kind {
+            protocol::MemoryKind::Hash => "hash",
+            protocol::MemoryKind::Set => "set of integers",
+            protocol::MemoryKind::SortedSet => "sorted set",
+        };
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().map(|p| (f64::from(p.n), p.bytes as f64)),
+                color.stroke_width(3),
+            ))
+            .map_err(|e| e.to_string())?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(3)));
+        // Mark and name each encoding change.
+        for pair in points.windows(2) {
+            if pair[0].encoding != pair[1].encoding {
+                let p = &pair[1];
+                chart
+                    .draw_series([
+                        Circle::new((f64::from(p.n), p.bytes as f64), 6, color.filled()).into_dyn(),
+                        Text::new(
+                            format!("{} → {} at {}", pair[0].encoding, p.encoding, p.n),
+                            (f64::from(p.n), p.bytes as f64 + max_bytes as f64 * 0.05),
+                            text(13),
+                        )
+                        .into_dyn(),
+                    ])
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(palette.background.mix(0.85))
+        .border_style(palette.grid)
+        .label_font(text(13))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}

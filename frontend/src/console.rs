@@ -96,6 +96,9 @@ pub struct ConsoleState {
     pub latencies: RwSignal<Vec<LatencySample>>,
     pub probe_on: RwSignal<bool>,
     pub comparison: RwSignal<Option<Comparison>>,
+    /// The last growth curve per collection kind, and the embedding sizes.
+    pub memory: RwSignal<Vec<ChartFrame>>,
+    pub embeddings: RwSignal<Option<ChartFrame>>,
     next_id: StoredValue<u64>,
     link: StoredValue<Rc<Link>, LocalStorage>,
 }
@@ -117,6 +120,8 @@ impl ConsoleState {
             latencies: RwSignal::new(Vec::new()),
             probe_on: RwSignal::new(false),
             comparison: RwSignal::new(None),
+            memory: RwSignal::new(Vec::new()),
+            embeddings: RwSignal::new(None),
             next_id: StoredValue::new(0),
             link: StoredValue::new_local(Rc::new(Link::default())),
         };
@@ -158,6 +163,17 @@ impl ConsoleState {
                 Pushed::Frame(ChartFrame::Done { reason }) if state.sim_running.get_untracked() => {
                     state.sim_running.set(false);
                     state.sim_status.set(format!("Simulation {reason}."));
+                }
+                Pushed::Frame(frame @ ChartFrame::Memory { .. }) => state.memory.update(|all| {
+                    if let ChartFrame::Memory { kind, .. } = &frame {
+                        all.retain(
+                            |f| !matches!(f, ChartFrame::Memory { kind: k, .. } if k == kind),
+                        );
+                    }
+                    all.push(frame);
+                }),
+                Pushed::Frame(frame @ ChartFrame::Embeddings { .. }) => {
+                    state.embeddings.set(Some(frame))
                 }
                 Pushed::Frame(ChartFrame::Done { .. }) => {}
                 Pushed::Frame(frame) => state.frames.update(|frames| {
@@ -412,16 +428,48 @@ impl ConsoleState {
         });
     }
 
-    pub fn inject_spike(&self) {
+    /// Sends a request whose only answer is `Started` (or an error, shown
+    /// as the simulation status).
+    fn command(&self, make: impl FnOnce(u64) -> ClientMessage + 'static) {
         let state = *self;
         leptos::task::spawn_local(async move {
             let link = state.link.get_value();
-            if let ServerMessage::Error { error, .. } =
-                link.request(|seq| ClientMessage::InjectSpike { seq }).await
-            {
+            if let ServerMessage::Error { error, .. } = link.request(make).await {
                 state.sim_status.set(error.message);
             }
         });
+    }
+
+    pub fn inject_spike(&self) {
+        self.command(|seq| ClientMessage::InjectSpike { seq });
+    }
+
+    /// Starts the streams simulation (producer and three consumers).
+    pub fn start_streams(&self) {
+        let state = *self;
+        state.frames.set(Vec::new());
+        state.sim_running.set(true);
+        state.sim_status.set("Running.".into());
+        self.command(|seq| ClientMessage::StartStreams {
+            seq,
+            duration_ms: 90_000,
+        });
+    }
+
+    pub fn kill_consumer(&self, consumer: usize) {
+        self.command(move |seq| ClientMessage::KillConsumer { seq, consumer });
+    }
+
+    pub fn recover(&self) {
+        self.command(|seq| ClientMessage::Recover { seq });
+    }
+
+    pub fn grow_memory(&self, kind: protocol::MemoryKind, max: u32) {
+        self.command(move |seq| ClientMessage::GrowMemory { seq, kind, max });
+    }
+
+    pub fn compare_embeddings(&self) {
+        self.command(|seq| ClientMessage::CompareEmbeddings { seq });
     }
 
     pub fn stop_simulation(&self) {

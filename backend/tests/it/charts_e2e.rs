@@ -180,3 +180,98 @@ async fn the_anomaly_chart_flags_an_injected_spike() {
     browser.screenshot("chart-anomaly.png").await;
     browser.close().await;
 }
+
+async fn console_page(app: &TestApp, height: u32) -> Browser {
+    let browser = Browser::launch().await;
+    browser.client.set_window_size(1280, height).await.unwrap();
+    browser
+        .client
+        .goto(&format!("{}/console", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
+            "the console to connect",
+        )
+        .await;
+    browser
+}
+
+async fn show_panel(browser: &Browser, canvas: &str) {
+    browser
+        .js(&format!(
+            "window.scrollTo(0, document.querySelector('[data-testid={canvas}]').closest('.chart-panel').offsetTop - 70);"
+        ))
+        .await;
+}
+
+#[tokio::test]
+async fn the_streams_view_shows_a_killed_consumer_recovered_by_xautoclaim() {
+    let app = TestApp::spawn().await;
+    let browser = console_page(&app, 1000).await;
+    browser.wait_for("[data-testid=streams-chart]").await;
+    browser
+        .js("document.querySelector('[data-testid=streams-start]').click();")
+        .await;
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=streams-summary]').textContent.startsWith('XLEN')",
+            "the stream to run",
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    browser
+        .js("document.querySelector('[data-testid=streams-kill]').click();")
+        .await;
+    // The dead worker's messages pile up as pending...
+    tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
+    // ...until XAUTOCLAIM (idle ≥ 1 s) hands them to a live worker.
+    browser
+        .js("document.querySelector('[data-testid=streams-recover]').click();")
+        .await;
+    browser
+        .wait_until(
+            "!document.querySelector('[data-testid=streams-summary]').textContent.endsWith('XAUTOCLAIM 0')",
+            "messages to be recovered",
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    show_panel(&browser, "streams-chart").await;
+    browser.screenshot("chart-streams.png").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_memory_explorer_plots_encoding_changes_and_embedding_sizes() {
+    let app = TestApp::spawn().await;
+    let browser = console_page(&app, 1100).await;
+    browser.wait_for("[data-testid=memory-chart]").await;
+    let chart = "document.querySelector('[data-testid=memory-chart]').toDataURL()";
+    let before = browser.js(&format!("return {chart};")).await;
+    for button in [
+        "memory-hash",
+        "memory-set",
+        "memory-zset",
+        "memory-embeddings",
+    ] {
+        browser
+            .js(&format!(
+                "document.querySelector('[data-testid={button}]').click();"
+            ))
+            .await;
+    }
+    browser
+        .wait_until(
+            "document.querySelector('[data-testid=embedding-sizes]').textContent.includes('float32')",
+            "the embedding sizes",
+        )
+        .await;
+    browser
+        .wait_until(&format!("{chart} !== {before}"), "the curves")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    show_panel(&browser, "memory-chart").await;
+    browser.screenshot("chart-memory.png").await;
+    browser.close().await;
+}

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use crate::components::anomaly_chart::AnomalyChart;
 use crate::components::console::Console;
 use crate::components::latency_chart::LatencyChart;
+use crate::components::memory_chart::MemoryChart;
 use crate::components::rate_limit_chart::RateLimitChart;
+use crate::components::streams_chart::StreamsChart;
 
 #[component]
 pub fn ConsolePage() -> impl IntoView {
@@ -20,6 +22,8 @@ pub fn ConsolePage() -> impl IntoView {
             <LatencyChart/>
             <RateLimitChart/>
             <AnomalyChart/>
+            <StreamsChart/>
+            <MemoryChart/>
         </section>
     }
 }

@@ -9,7 +9,9 @@ use crate::api;
 use crate::components::anomaly_chart::AnomalyChart;
 use crate::components::console::Console;
 use crate::components::latency_chart::LatencyChart;
+use crate::components::memory_chart::MemoryChart;
 use crate::components::rate_limit_chart::RateLimitChart;
+use crate::components::streams_chart::StreamsChart;
 use crate::console::{ConsoleState, Tone};
 use crate::progress;
 
@@ -193,6 +195,8 @@ fn LessonBody(page: Lesson) -> impl IntoView {
                 <div class="lesson-body" inner_html=page.html on:click=on_click></div>
                 {(slug == "rate-limiting").then(|| view! { <RateLimitChart/> })}
                 {(slug == "anomaly-detection").then(|| view! { <AnomalyChart/> })}
+                {(slug == "streams").then(|| view! { <StreamsChart/> })}
+                {(slug == "memory").then(|| view! { <MemoryChart/> })}
                 {(slug == "feature-serving" || slug == "latency").then(|| view! { <LatencyChart/> })}
                 <nav class="lesson-nav" aria-label="Lesson navigation">
                     {nav_link(page.prev, "← Previous", "lesson-prev")}
