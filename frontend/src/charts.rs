@@ -11,6 +11,8 @@ pub struct Palette {
     pub text: RGBColor,
     pub grid: RGBColor,
     pub series: [RGBColor; 3],
+    /// A fourth series colour (the learner's own limiter).
+    pub extra: RGBColor,
 }
 
 fn css_color(name: &str, fallback: RGBColor) -> RGBColor {
@@ -43,6 +45,7 @@ impl Palette {
                 css_color("--link", RGBColor(125, 183, 255)),
                 css_color("--ok", RGBColor(76, 195, 138)),
             ],
+            extra: css_color("--warn", RGBColor(242, 184, 75)),
         }
     }
 }
@@ -52,6 +55,7 @@ fn series_color(palette: &Palette, algorithm: Algorithm) -> RGBColor {
         Algorithm::FixedWindow => palette.series[0],
         Algorithm::SlidingWindow => palette.series[1],
         Algorithm::TokenBucket => palette.series[2],
+        Algorithm::Custom => palette.extra,
     }
 }
 

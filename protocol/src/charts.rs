@@ -10,6 +10,8 @@ pub enum Algorithm {
     FixedWindow,
     SlidingWindow,
     TokenBucket,
+    /// The learner's own script (`RateLimitSim::custom_script`).
+    Custom,
 }
 
 impl Algorithm {
@@ -24,6 +26,7 @@ impl Algorithm {
             Algorithm::FixedWindow => "fixed window",
             Algorithm::SlidingWindow => "sliding window",
             Algorithm::TokenBucket => "token bucket",
+            Algorithm::Custom => "your script",
         }
     }
 }
@@ -45,6 +48,10 @@ pub struct RateLimitSim {
     /// where a fixed window lets twice its limit through.
     #[serde(default)]
     pub bursty: bool,
+    /// Lua for `Algorithm::Custom`: called with KEYS[1] (one key per user)
+    /// and ARGV = now_ms, limit, window_ms, request id; returns 1 or 0.
+    #[serde(default)]
+    pub custom_script: Option<String>,
 }
 
 /// Allowed and blocked requests of one limiter in one time bucket.

@@ -58,11 +58,25 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], window * 2)
 return allowed";
 
-fn script(algorithm: Algorithm) -> &'static str {
+/// Longest script a learner may hand to the simulator.
+pub const MAX_SCRIPT_BYTES: usize = 16 * 1024;
+
+/// The source to run for `algorithm`.
+fn script(algorithm: Algorithm, custom: Option<&str>) -> Result<&str, SimError> {
     match algorithm {
-        Algorithm::FixedWindow => FIXED_WINDOW,
-        Algorithm::SlidingWindow => SLIDING_WINDOW,
-        Algorithm::TokenBucket => TOKEN_BUCKET,
+        Algorithm::FixedWindow => Ok(FIXED_WINDOW),
+        Algorithm::SlidingWindow => Ok(SLIDING_WINDOW),
+        Algorithm::TokenBucket => Ok(TOKEN_BUCKET),
+        Algorithm::Custom => match custom.map(str::trim) {
+            Some(source) if !source.is_empty() && source.len() <= MAX_SCRIPT_BYTES => Ok(source),
+            Some(source) if !source.is_empty() => Err(SimError::Script(format!(
+                "your script is {} bytes; the simulator takes at most {MAX_SCRIPT_BYTES}",
+                source.len()
+            ))),
+            _ => Err(SimError::Script(
+                "choose \"your script\" only with a script to run".to_owned(),
+            )),
+        },
     }
 }
 
@@ -71,6 +85,7 @@ fn key_name(algorithm: Algorithm) -> &'static str {
         Algorithm::FixedWindow => "fixed",
         Algorithm::SlidingWindow => "sliding",
         Algorithm::TokenBucket => "bucket",
+        Algorithm::Custom => "custom",
     }
 }
 
@@ -101,7 +116,7 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    /// Loads the script into the sandbox.
+    /// Loads a built-in limiter script into the sandbox.
     pub async fn load(
         conn: &mut MultiplexedConnection,
         algorithm: Algorithm,
@@ -109,11 +124,30 @@ impl Limiter {
         window_ms: u64,
         run: u64,
     ) -> Result<Limiter, SimError> {
+        Self::load_with(conn, algorithm, None, limit, window_ms, run).await
+    }
+
+    /// Loads `algorithm`'s script, or the learner's own for `Custom`.
+    pub async fn load_with(
+        conn: &mut MultiplexedConnection,
+        algorithm: Algorithm,
+        custom: Option<&str>,
+        limit: u32,
+        window_ms: u64,
+        run: u64,
+    ) -> Result<Limiter, SimError> {
+        let source = script(algorithm, custom)?;
         let value = conn
-            .req_packed_command(redis::cmd("SCRIPT").arg("LOAD").arg(script(algorithm)))
+            .req_packed_command(redis::cmd("SCRIPT").arg("LOAD").arg(source))
             .await?;
         let sha = match value {
             Value::BulkString(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Value::ServerError(e) => {
+                return Err(SimError::Script(format!(
+                    "the script does not compile: {}",
+                    crate::gateway::convert::error_text(&e)
+                )))
+            }
             other => return Err(SimError::Script(format!("SCRIPT LOAD answered {other:?}"))),
         };
         Ok(Limiter {
@@ -154,11 +188,20 @@ impl Limiter {
             let values = conn.req_packed_commands(&pipe, 0, chunk.len()).await?;
             for value in values {
                 match value {
-                    Value::Int(n) => decisions.push(n == 1),
+                    Value::Int(n @ (0 | 1)) => decisions.push(n == 1),
                     Value::ServerError(e) => {
                         return Err(SimError::Script(crate::gateway::convert::error_text(&e)))
                     }
-                    other => return Err(SimError::Script(format!("unexpected reply {other:?}"))),
+                    other => {
+                        return Err(SimError::Script(format!(
+                            "a limiter must return 1 (allowed) or 0 (blocked), but {} returned {}",
+                            self.algorithm.label(),
+                            protocol::format_cli(&crate::gateway::convert::convert(
+                                other,
+                                &mut crate::gateway::convert::Budget::new(10, 200)
+                            ))
+                        )))
+                    }
                 }
             }
         }
@@ -200,7 +243,13 @@ pub fn clamp(mut sim: RateLimitSim) -> RateLimitSim {
     sim.limit = sim.limit.clamp(1, 10_000);
     sim.window_ms = sim.window_ms.clamp(100, 60_000);
     sim.duration_ms = sim.duration_ms.clamp(1_000, MAX_DURATION_MS);
-    sim.algorithms.dedup();
+    let mut unique = Vec::new();
+    for algorithm in sim.algorithms.drain(..) {
+        if !unique.contains(&algorithm) {
+            unique.push(algorithm);
+        }
+    }
+    sim.algorithms = unique;
     if sim.algorithms.is_empty() {
         sim.algorithms = Algorithm::ALL.to_vec();
     }
@@ -228,7 +277,17 @@ pub async fn run_live(
     let sim = clamp(sim);
     let mut limiters = Vec::new();
     for algorithm in &sim.algorithms {
-        limiters.push(Limiter::load(&mut conn, *algorithm, sim.limit, sim.window_ms, run).await?);
+        limiters.push(
+            Limiter::load_with(
+                &mut conn,
+                *algorithm,
+                sim.custom_script.as_deref(),
+                sim.limit,
+                sim.window_ms,
+                run,
+            )
+            .await?,
+        );
     }
     let started = Instant::now();
     let interval_ms = 1_000.0 / sim.rate;

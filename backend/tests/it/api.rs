@@ -39,7 +39,10 @@ async fn lesson_page_has_rendered_body_and_neighbours() {
     assert_eq!(response.status(), StatusCode::OK);
     let page: LessonPage = response.json().await.unwrap();
     assert_eq!(page.summary.slug, "why-redis");
-    assert!(page.html.contains("<h2 id="), "body is rendered HTML with step anchors");
+    assert!(
+        page.html.contains("<h2 id="),
+        "body is rendered HTML with step anchors"
+    );
     assert!(page.html.contains("language-redis"), "runnable blocks kept");
     assert_eq!(page.prev, None);
 }

@@ -28,10 +28,15 @@ async fn the_rate_limit_chart_updates_live() {
     let before = browser
         .js("return document.querySelector('[data-testid=rate-chart]').toDataURL();")
         .await;
-    // A short, brisk run: 5 per 2 s per user against 60 requests/s.
+    // A short run: 5 per 2 s per user, 2 users, 80 requests/s in bursts.
     browser
         .js("const d = document.querySelector('[data-testid=sim-duration]'); d.value = '9'; d.dispatchEvent(new Event('change', { bubbles: true }));")
         .await;
+    // The learner's own limiter runs beside the built-in ones.
+    browser
+        .js("document.querySelector('[data-testid=sim-custom]').click();")
+        .await;
+    browser.wait_for("[data-testid=sim-custom-script]").await;
     browser
         .wait_for("[data-testid=sim-start]")
         .await
@@ -72,9 +77,14 @@ async fn the_rate_limit_chart_updates_live() {
         .js("return document.querySelector('[data-testid=rate-counter-TokenBucket]').textContent;")
         .await;
     assert!(blocked.as_str().unwrap().contains("blocked"), "{blocked}");
-    browser
-        .js("const panels = document.querySelectorAll('.chart-panel'); window.scrollTo(0, panels[panels.length - 1].offsetTop - 70);")
+    let custom = browser
+        .js("return document.querySelector('[data-testid=rate-counter-Custom]').textContent;")
         .await;
+    assert!(
+        custom.as_str().unwrap().starts_with("your script"),
+        "{custom}"
+    );
+    show_panel(&browser, "rate-chart").await;
     browser.screenshot("chart-rate-limit.png").await;
     browser.close().await;
 }

@@ -121,6 +121,7 @@ async fn a_live_simulation_streams_frames_over_the_websocket() {
             algorithms: vec![Algorithm::FixedWindow, Algorithm::TokenBucket],
             duration_ms: 1_000,
             bursty: false,
+            custom_script: None,
         },
     };
     socket
@@ -176,6 +177,7 @@ async fn bursty_traffic_shows_the_fixed_window_letting_twice_the_limit_through()
         algorithms: vec![Algorithm::FixedWindow, Algorithm::SlidingWindow],
         duration_ms: 3_000,
         bursty: true,
+        custom_script: None,
     };
     run_live(conn, sim, 7, |frame| {
         frames.push(frame);
@@ -438,4 +440,82 @@ async fn a_packed_embedding_is_smaller_than_json() {
         "{blob_bytes} vs {json_bytes}"
     );
     assert!(vset_bytes.is_some(), "Redis 8 has vector sets");
+}
+
+#[tokio::test]
+async fn a_learners_own_limiter_runs_beside_the_built_in_ones() {
+    use backend::sim::rate_limit::Limiter;
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let mut conn = session.sandbox_connection().await.unwrap();
+    // "Allow every second request" (by request id).
+    let source = "if tonumber(ARGV[4]) % 2 == 0 then return 1 end return 0";
+    let mut limiter = Limiter::load_with(&mut conn, Algorithm::Custom, Some(source), 5, 1_000, 3)
+        .await
+        .unwrap();
+    let requests: Vec<Request> = (0..10).map(|i| Request { user: 0, at_ms: i }).collect();
+    let decisions = limiter.decide(&mut conn, &requests).await.unwrap();
+    assert_eq!(decisions.iter().filter(|d| **d).count(), 5);
+
+    // A script that returns something else is stopped with a clear reason.
+    let mut bad = Limiter::load_with(
+        &mut conn,
+        Algorithm::Custom,
+        Some("return 'yes'"),
+        5,
+        1_000,
+        4,
+    )
+    .await
+    .unwrap();
+    let err = bad
+        .decide(&mut conn, &requests)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("must return 1 (allowed) or 0 (blocked)"),
+        "{err}"
+    );
+    assert!(err.contains("\"yes\""), "{err}");
+    // One that does not compile is refused before it runs.
+    let err = Limiter::load_with(&mut conn, Algorithm::Custom, Some("return ("), 5, 1_000, 5)
+        .await
+        .err()
+        .expect("a syntax error")
+        .to_string();
+    assert!(err.contains("does not compile"), "{err}");
+}
+
+#[tokio::test]
+async fn a_live_run_includes_the_learners_script() {
+    use backend::sim::rate_limit::run_live;
+    use protocol::{ChartFrame, RateLimitSim};
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let conn = session.sandbox_connection().await.unwrap();
+    let mut frames = Vec::new();
+    let sim = RateLimitSim {
+        rate: 40.0,
+        users: 2,
+        limit: 5,
+        window_ms: 1_000,
+        algorithms: vec![Algorithm::FixedWindow, Algorithm::Custom],
+        duration_ms: 1_000,
+        bursty: false,
+        custom_script: Some("-- allow all\nreturn 1".into()),
+    };
+    run_live(conn, sim, 9, |frame| {
+        frames.push(frame);
+        true
+    })
+    .await
+    .unwrap();
+    let ChartFrame::RateLimit { counts, .. } = &frames[0] else {
+        panic!("{frames:?}")
+    };
+    let algorithms: Vec<Algorithm> = counts.iter().map(|c| c.algorithm).collect();
+    assert_eq!(algorithms, [Algorithm::FixedWindow, Algorithm::Custom]);
 }

@@ -33,6 +33,16 @@ fn number_input(
     }
 }
 
+/// One limiter's counts over the whole run.
+#[derive(Debug, Clone, PartialEq)]
+struct LimiterTotals {
+    algorithm: Algorithm,
+    allowed: u32,
+    blocked: u32,
+    /// `(allowed, blocked)` per simulated user.
+    per_user: Vec<(u32, u32)>,
+}
+
 #[component]
 pub fn RateLimitChart() -> impl IntoView {
     let state = expect_context::<ConsoleState>();
@@ -43,6 +53,10 @@ pub fn RateLimitChart() -> impl IntoView {
     let seconds = RwSignal::new(20.0_f64);
     let chosen = RwSignal::new(Algorithm::ALL.to_vec());
     let bursty = RwSignal::new(true);
+    let use_custom = RwSignal::new(false);
+    let custom = RwSignal::new(
+        "-- Your limiter: KEYS[1] is the user's key; ARGV = now_ms, limit, window_ms, request id.\n-- Return 1 to allow, 0 to block. This one is a fixed window that forgets to expire.\nlocal n = redis.call('INCR', KEYS[1])\nif n <= tonumber(ARGV[2]) then return 1 end\nreturn 0".to_owned(),
+    );
     let canvas: NodeRef<leptos::html::Canvas> = NodeRef::new();
 
     Effect::new(move |_| {
@@ -55,20 +69,33 @@ pub fn RateLimitChart() -> impl IntoView {
         }
     });
 
+    // Per limiter: total allowed and blocked, and (allowed, blocked) per user.
     let totals = Memo::new(move |_| {
-        let mut totals: Vec<(Algorithm, u32, u32)> = Vec::new();
+        let mut totals: Vec<LimiterTotals> = Vec::new();
         state.frames.with(|frames| {
             for frame in frames {
                 let ChartFrame::RateLimit { counts, .. } = frame else {
                     continue;
                 };
                 for count in counts {
-                    match totals.iter_mut().find(|(a, _, _)| *a == count.algorithm) {
-                        Some(t) => {
-                            t.1 += count.allowed;
-                            t.2 += count.blocked;
+                    let index = match totals.iter().position(|t| t.algorithm == count.algorithm) {
+                        Some(i) => i,
+                        None => {
+                            totals.push(LimiterTotals {
+                                algorithm: count.algorithm,
+                                allowed: 0,
+                                blocked: 0,
+                                per_user: vec![(0, 0); count.per_user.len()],
+                            });
+                            totals.len() - 1
                         }
-                        None => totals.push((count.algorithm, count.allowed, count.blocked)),
+                    };
+                    let entry = &mut totals[index];
+                    entry.allowed += count.allowed;
+                    entry.blocked += count.blocked;
+                    for (slot, (a, b)) in entry.per_user.iter_mut().zip(&count.per_user) {
+                        slot.0 += a;
+                        slot.1 += b;
                     }
                 }
             }
@@ -77,12 +104,17 @@ pub fn RateLimitChart() -> impl IntoView {
     });
 
     let start = move |_| {
+        let mut algorithms = chosen.get_untracked();
+        if use_custom.get_untracked() {
+            algorithms.push(Algorithm::Custom);
+        }
         state.start_rate_limit(RateLimitSim {
             rate: rate.get_untracked(),
             users: users.get_untracked() as u32,
             limit: limit.get_untracked() as u32,
             window_ms: (window.get_untracked() * 1000.0) as u64,
-            algorithms: chosen.get_untracked(),
+            algorithms,
+            custom_script: use_custom.get_untracked().then(|| custom.get_untracked()),
             duration_ms: (seconds.get_untracked() * 1000.0) as u64,
             bursty: bursty.get_untracked(),
         });
@@ -131,7 +163,18 @@ pub fn RateLimitChart() -> impl IntoView {
                     />
                     " bursts at window edges"
                 </label>
+                <label class="chart-check">
+                    <input type="checkbox" data-testid="sim-custom" prop:checked=move || use_custom.get()
+                        on:change=move |ev| use_custom.set(event_target_checked(&ev)) />
+                    " your script"
+                </label>
             </div>
+            <Show when=move || use_custom.get()>
+                <textarea class="chart-script" rows="6" spellcheck="false" data-testid="sim-custom-script"
+                    aria-label="Your limiter script (Lua)"
+                    prop:value=move || custom.get()
+                    on:input=move |ev| custom.set(event_target_value(&ev))></textarea>
+            </Show>
             <div class="chart-actions">
                 <button type="button" data-testid="sim-start" on:click=start disabled=move || state.sim_running.get()>
                     "Start"
@@ -148,12 +191,22 @@ pub fn RateLimitChart() -> impl IntoView {
                     totals
                         .get()
                         .into_iter()
-                        .map(|(algorithm, allowed, blocked)| {
+                        .map(|LimiterTotals { algorithm, allowed, blocked, per_user }| {
                             let id = format!("rate-counter-{algorithm:?}");
+                            let users = per_user
+                                .iter()
+                                .enumerate()
+                                .take(10)
+                                .map(|(i, (a, b))| format!("user {}: {a}/{b}", i + 1))
+                                .collect::<Vec<_>>()
+                                .join(" · ");
                             view! {
                                 <li data-testid=id>
-                                    <strong>{algorithm.label()}</strong>
-                                    {format!(": {allowed} allowed · {blocked} blocked")}
+                                    <span>
+                                        <strong>{algorithm.label()}</strong>
+                                        {format!(": {allowed} allowed · {blocked} blocked")}
+                                    </span>
+                                    <span class="chart-per-user" title="allowed/blocked per simulated user">{users}</span>
                                 </li>
                             }
                         })
