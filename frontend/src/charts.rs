@@ -1,6 +1,7 @@
 //! Drawing live charts on a canvas with plotters, in the page's theme
 //! colours (read from the CSS tokens, so both themes and a projector work).
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use protocol::{Algorithm, ChartFrame};
@@ -50,6 +51,55 @@ impl Palette {
     }
 }
 
+type Area = DrawingArea<CanvasBackend, plotters::coord::Shift>;
+type Chart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The canvas as a drawing area cleared to the theme's background.
+fn canvas_area(canvas: web_sys::HtmlCanvasElement) -> Result<(Area, Palette), String> {
+    let palette = Palette::current();
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
+    let root = backend.into_drawing_area();
+    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    Ok((root, palette))
+}
+
+/// Axes, grid and axis labels in the theme's colours, sized for a projector.
+fn draw_mesh(
+    chart: &mut Chart<'_>,
+    palette: &Palette,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<(), String> {
+    let text = |size: u32| ("sans-serif", size).into_font().color(&palette.text);
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_style(palette.grid)
+        .bold_line_style(palette.grid.mix(0.6))
+        .light_line_style(palette.grid.mix(0.25))
+        .label_style(text(13))
+        .axis_desc_style(text(14))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// The legend box in the theme's colours.
+fn draw_legend(
+    chart: &mut Chart<'_>,
+    palette: &Palette,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(palette.background.mix(0.85))
+        .border_style(palette.grid)
+        .label_font(("sans-serif", 13).into_font().color(&palette.text))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 fn series_color(palette: &Palette, algorithm: Algorithm) -> RGBColor {
     match algorithm {
         Algorithm::FixedWindow => palette.series[0],
@@ -66,10 +116,7 @@ pub fn draw_rate_limit(
     frames: &[ChartFrame],
     limit_per_sec: f64,
 ) -> Result<(), String> {
-    let palette = Palette::current();
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
-    let root = backend.into_drawing_area();
-    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let (root, palette) = canvas_area(canvas)?;
 
     let mut series: Vec<(Algorithm, Vec<(f64, f64)>)> = Vec::new();
     let mut max_t: f64 = 10.0;
@@ -103,17 +150,7 @@ pub fn draw_rate_limit(
         .y_label_area_size(56)
         .build_cartesian_2d(0f64..max_t, 0f64..max_y.max(1.0))
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("time (s)")
-        .y_desc("allowed requests / s")
-        .axis_style(palette.grid)
-        .bold_line_style(palette.grid.mix(0.6))
-        .light_line_style(palette.grid.mix(0.25))
-        .label_style(text(13))
-        .axis_desc_style(text(14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_mesh(&mut chart, &palette, "time (s)", "allowed requests / s")?;
     let reference = palette.text.mix(0.5);
     chart
         .draw_series(LineSeries::new(
@@ -131,14 +168,7 @@ pub fn draw_rate_limit(
             .label(algorithm.label())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(3)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(palette.background.mix(0.85))
-        .border_style(palette.grid)
-        .label_font(text(13))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_legend(&mut chart, &palette, SeriesLabelPosition::UpperRight)?;
     root.present().map_err(|e| e.to_string())
 }
 
@@ -156,10 +186,7 @@ pub fn draw_latency_series(
     canvas: web_sys::HtmlCanvasElement,
     samples: &[crate::console::LatencySample],
 ) -> Result<(), String> {
-    let palette = Palette::current();
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
-    let root = backend.into_drawing_area();
-    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let (root, palette) = canvas_area(canvas)?;
     let end = samples.last().map_or(10.0, |s| s.t);
     let start = (end - 60.0).max(samples.first().map_or(0.0, |s| s.t));
     let shown: Vec<_> = samples.iter().filter(|s| s.t >= start).collect();
@@ -172,17 +199,7 @@ pub fn draw_latency_series(
         .y_label_area_size(64)
         .build_cartesian_2d(start..(end + 1.0).max(start + 10.0), 0f64..max_y.max(100.0))
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("time (s)")
-        .y_desc("latency (µs)")
-        .axis_style(palette.grid)
-        .bold_line_style(palette.grid.mix(0.6))
-        .light_line_style(palette.grid.mix(0.25))
-        .label_style(text(13))
-        .axis_desc_style(text(14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_mesh(&mut chart, &palette, "time (s)", "latency (µs)")?;
     let probe_color = palette.series[1];
     let command_color = palette.series[0];
     chart
@@ -206,14 +223,7 @@ pub fn draw_latency_series(
         .map_err(|e| e.to_string())?
         .label("your commands")
         .legend(move |(x, y)| Circle::new((x + 9, y), 4, command_color.filled()));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(palette.background.mix(0.85))
-        .border_style(palette.grid)
-        .label_font(text(13))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_legend(&mut chart, &palette, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(|e| e.to_string())
 }
 
@@ -222,10 +232,7 @@ pub fn draw_latency_histogram(
     canvas: web_sys::HtmlCanvasElement,
     samples: &[crate::console::LatencySample],
 ) -> Result<(), String> {
-    let palette = Palette::current();
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
-    let root = backend.into_drawing_area();
-    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let (root, palette) = canvas_area(canvas)?;
     let mut sorted: Vec<u64> = samples.iter().map(|s| s.micros).collect();
     sorted.sort_unstable();
     let p99 = percentile(&sorted, 99.0).max(100);
@@ -253,17 +260,7 @@ pub fn draw_latency_histogram(
         .y_label_area_size(56)
         .build_cartesian_2d(0f64..top, 0f64..f64::from(max_count) * 1.15)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("latency (µs)")
-        .y_desc("samples")
-        .axis_style(palette.grid)
-        .bold_line_style(palette.grid.mix(0.6))
-        .light_line_style(palette.grid.mix(0.25))
-        .label_style(text(13))
-        .axis_desc_style(text(14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_mesh(&mut chart, &palette, "latency (µs)", "samples")?;
     let bar = palette.series[1];
     chart
         .draw_series(counts.iter().enumerate().map(|(i, c)| {
@@ -291,14 +288,7 @@ pub fn draw_latency_histogram(
                 PathElement::new([(lx, ly), (lx + 18, ly)], color.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(palette.background.mix(0.85))
-        .border_style(palette.grid)
-        .label_font(text(13))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_legend(&mut chart, &palette, SeriesLabelPosition::UpperRight)?;
     root.present().map_err(|e| e.to_string())
 }
 
@@ -307,10 +297,7 @@ pub fn draw_comparison(
     canvas: web_sys::HtmlCanvasElement,
     comparison: &crate::console::Comparison,
 ) -> Result<(), String> {
-    let palette = Palette::current();
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
-    let root = backend.into_drawing_area();
-    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let (root, palette) = canvas_area(canvas)?;
     let bars = [
         (
             format!("{} × HGET", comparison.n),
@@ -374,10 +361,7 @@ pub fn draw_anomaly(
     canvas: web_sys::HtmlCanvasElement,
     frames: &[ChartFrame],
 ) -> Result<(), String> {
-    let palette = Palette::current();
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
-    let root = backend.into_drawing_area();
-    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let (root, palette) = canvas_area(canvas)?;
     let points: Vec<(f64, f64, &protocol::AnomalyStats, &protocol::AnomalyStats)> = frames
         .iter()
         .filter_map(|f| match f {
@@ -415,17 +399,7 @@ pub fn draw_anomaly(
         .y_label_area_size(56)
         .build_cartesian_2d(0f64..end + 0.5, (lo - pad)..(hi + pad))
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("time (s)")
-        .y_desc("latency (ms)")
-        .axis_style(palette.grid)
-        .bold_line_style(palette.grid.mix(0.6))
-        .light_line_style(palette.grid.mix(0.25))
-        .label_style(text(13))
-        .axis_desc_style(text(14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_mesh(&mut chart, &palette, "time (s)", "latency (ms)")?;
     let band_color = palette.series[2];
     let band: Vec<(f64, f64)> = points
         .iter()
@@ -492,14 +466,7 @@ pub fn draw_anomaly(
         .map_err(|e| e.to_string())?
         .label("flagged by the tutorial's script")
         .legend(move |(x, y)| TriangleMarker::new((x + 9, y), 5, tutorial_color.filled()));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(palette.background.mix(0.85))
-        .border_style(palette.grid)
-        .label_font(text(12))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_legend(&mut chart, &palette, SeriesLabelPosition::LowerRight)?;
     root.present().map_err(|e| e.to_string())
 }
 
@@ -509,10 +476,7 @@ pub fn draw_streams(
     canvas: web_sys::HtmlCanvasElement,
     frames: &[ChartFrame],
 ) -> Result<(), String> {
-    let palette = Palette::current();
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
-    let root = backend.into_drawing_area();
-    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let (root, palette) = canvas_area(canvas)?;
     // (seconds, the group's pending, consumers)
     let points: Vec<(f64, u64, &[protocol::ConsumerView])> = frames
         .iter()
@@ -536,17 +500,7 @@ pub fn draw_streams(
         .y_label_area_size(56)
         .build_cartesian_2d(0f64..end + 0.5, 0f64..max_pending * 1.2)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("time (s)")
-        .y_desc("pending entries")
-        .axis_style(palette.grid)
-        .bold_line_style(palette.grid.mix(0.6))
-        .light_line_style(palette.grid.mix(0.25))
-        .label_style(text(13))
-        .axis_desc_style(text(14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_mesh(&mut chart, &palette, "time (s)", "pending entries")?;
     let total_color = palette.text;
     chart
         .draw_series(LineSeries::new(
@@ -574,14 +528,7 @@ pub fn draw_streams(
             .label(name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(3)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(palette.background.mix(0.85))
-        .border_style(palette.grid)
-        .label_font(text(13))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_legend(&mut chart, &palette, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(|e| e.to_string())
 }
 
@@ -590,10 +537,7 @@ pub fn draw_memory(
     canvas: web_sys::HtmlCanvasElement,
     curves: &[ChartFrame],
 ) -> Result<(), String> {
-    let palette = Palette::current();
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
-    let root = backend.into_drawing_area();
-    root.fill(&palette.background).map_err(|e| e.to_string())?;
+    let (root, palette) = canvas_area(canvas)?;
     let mut max_n = 10u32;
     let mut max_bytes = 1_000u64;
     for curve in curves {
@@ -610,17 +554,7 @@ pub fn draw_memory(
         .y_label_area_size(70)
         .build_cartesian_2d(0f64..f64::from(max_n) * 1.05, 0f64..max_bytes as f64 * 1.15)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("elements")
-        .y_desc("bytes")
-        .axis_style(palette.grid)
-        .bold_line_style(palette.grid.mix(0.6))
-        .light_line_style(palette.grid.mix(0.25))
-        .label_style(text(13))
-        .axis_desc_style(text(14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_mesh(&mut chart, &palette, "elements", "bytes")?;
     for (i, curve) in curves.iter().enumerate() {
         let ChartFrame::Memory { kind, points } = curve else {
             continue;
@@ -657,13 +591,6 @@ pub fn draw_memory(
             }
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(palette.background.mix(0.85))
-        .border_style(palette.grid)
-        .label_font(text(13))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_legend(&mut chart, &palette, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(|e| e.to_string())
 }

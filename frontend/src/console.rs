@@ -384,18 +384,16 @@ impl ConsoleState {
         });
     }
 
-    /// Starts a rate-limit simulation; frames arrive in `frames`.
-    pub fn start_rate_limit(&self, sim: RateLimitSim) {
+    /// Starts a simulation whose frames arrive in `frames`, replacing the
+    /// previous one's.
+    fn start_simulation(&self, make: impl FnOnce(u64) -> ClientMessage + 'static) {
         let state = *self;
         state.frames.set(Vec::new());
         state.sim_running.set(true);
         state.sim_status.set("Starting…".into());
         leptos::task::spawn_local(async move {
             let link = state.link.get_value();
-            match link
-                .request(|seq| ClientMessage::StartRateLimit { seq, sim })
-                .await
-            {
+            match link.request(make).await {
                 ServerMessage::Started { .. } => state.sim_status.set("Running.".into()),
                 ServerMessage::Error { error, .. } => {
                     state.sim_running.set(false);
@@ -406,26 +404,13 @@ impl ConsoleState {
         });
     }
 
-    /// Starts the anomaly generator; frames arrive in `frames`.
+    pub fn start_rate_limit(&self, sim: RateLimitSim) {
+        self.start_simulation(|seq| ClientMessage::StartRateLimit { seq, sim });
+    }
+
+    /// The anomaly generator; spikes come from `inject_spike`.
     pub fn start_anomaly(&self, sim: AnomalySim) {
-        let state = *self;
-        state.frames.set(Vec::new());
-        state.sim_running.set(true);
-        state.sim_status.set("Starting…".into());
-        leptos::task::spawn_local(async move {
-            let link = state.link.get_value();
-            match link
-                .request(|seq| ClientMessage::StartAnomaly { seq, sim })
-                .await
-            {
-                ServerMessage::Started { .. } => state.sim_status.set("Running.".into()),
-                ServerMessage::Error { error, .. } => {
-                    state.sim_running.set(false);
-                    state.sim_status.set(error.message);
-                }
-                _ => {}
-            }
-        });
+        self.start_simulation(|seq| ClientMessage::StartAnomaly { seq, sim });
     }
 
     /// Sends a request whose only answer is `Started` (or an error, shown
@@ -446,11 +431,7 @@ impl ConsoleState {
 
     /// Starts the streams simulation (producer and three consumers).
     pub fn start_streams(&self) {
-        let state = *self;
-        state.frames.set(Vec::new());
-        state.sim_running.set(true);
-        state.sim_status.set("Running.".into());
-        self.command(|seq| ClientMessage::StartStreams {
+        self.start_simulation(|seq| ClientMessage::StartStreams {
             seq,
             duration_ms: 90_000,
         });

@@ -96,6 +96,35 @@ where
     }))
 }
 
+/// Starts a simulator on its own connection to the session's sandbox,
+/// with a run number that keeps its keys apart from earlier runs.
+async fn start_simulator<F, Fut>(
+    session: &Session,
+    frames: &tokio::sync::mpsc::Sender<protocol::ChartFrame>,
+    seq: u64,
+    run: F,
+) -> (Option<Simulation>, ServerMessage)
+where
+    F: FnOnce(
+        redis::aio::MultiplexedConnection,
+        u64,
+        Box<dyn FnMut(protocol::ChartFrame) -> bool + Send>,
+    ) -> Fut,
+    Fut:
+        std::future::Future<Output = Result<(), crate::sim::rate_limit::SimError>> + Send + 'static,
+{
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    match session.sandbox_connection().await {
+        Ok(conn) => {
+            let number = RUNS.fetch_add(1, Ordering::Relaxed);
+            let running = spawn_frames(frames.clone(), move |send| run(conn, number, send));
+            (Some(running), ServerMessage::Started { seq })
+        }
+        Err(e) => (None, failed(seq, e.to_string())),
+    }
+}
+
 /// A measurement that answers once: its frame, then `Started { seq }` so
 /// the request resolves.
 async fn one_shot<F, Fut>(socket: &mut WebSocket, session: &Session, seq: u64, run: F) -> bool
@@ -194,37 +223,25 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                 send(&mut socket, &ServerMessage::Pong { seq }).await
             }
             Event::Client(ClientMessage::StartRateLimit { seq, sim }) => {
-                use std::sync::atomic::{AtomicU64, Ordering};
-                static RUNS: AtomicU64 = AtomicU64::new(0);
                 _simulation = None;
-                let reply = match session.sandbox_connection().await {
-                    Ok(conn) => {
-                        let run = RUNS.fetch_add(1, Ordering::Relaxed);
-                        _simulation = Some(spawn_frames(frames_tx.clone(), move |send| {
-                            crate::sim::rate_limit::run_live(conn, sim, run, send)
-                        }));
-                        ServerMessage::Started { seq }
-                    }
-                    Err(e) => failed(seq, e.to_string()),
-                };
+                let (running, reply) =
+                    start_simulator(&session, &frames_tx, seq, move |conn, run, send| {
+                        crate::sim::rate_limit::run_live(conn, sim, run, send)
+                    })
+                    .await;
+                _simulation = running;
                 send(&mut socket, &reply).await
             }
             Event::Client(ClientMessage::StartAnomaly { seq, sim }) => {
-                use std::sync::atomic::{AtomicU64, Ordering};
-                static RUNS: AtomicU64 = AtomicU64::new(0);
                 _simulation = None;
-                let reply = match session.sandbox_connection().await {
-                    Ok(conn) => {
-                        let run = RUNS.fetch_add(1, Ordering::Relaxed);
-                        let (spike_tx, spike_rx) = tokio::sync::mpsc::channel(8);
-                        spikes = Some(spike_tx);
-                        _simulation = Some(spawn_frames(frames_tx.clone(), move |send| {
-                            crate::sim::anomaly::run_live(conn, sim, run, spike_rx, send)
-                        }));
-                        ServerMessage::Started { seq }
-                    }
-                    Err(e) => failed(seq, e.to_string()),
-                };
+                let (spike_tx, spike_rx) = tokio::sync::mpsc::channel(8);
+                spikes = Some(spike_tx);
+                let (running, reply) =
+                    start_simulator(&session, &frames_tx, seq, move |conn, run, send| {
+                        crate::sim::anomaly::run_live(conn, sim, run, spike_rx, send)
+                    })
+                    .await;
+                _simulation = running;
                 send(&mut socket, &reply).await
             }
             Event::Client(ClientMessage::InjectSpike { seq }) => {
@@ -238,21 +255,15 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                 send(&mut socket, &reply).await
             }
             Event::Client(ClientMessage::StartStreams { seq, duration_ms }) => {
-                use std::sync::atomic::{AtomicU64, Ordering};
-                static RUNS: AtomicU64 = AtomicU64::new(0);
                 _simulation = None;
-                let reply = match session.sandbox_connection().await {
-                    Ok(conn) => {
-                        let run = RUNS.fetch_add(1, Ordering::Relaxed);
-                        let (tx, rx) = tokio::sync::mpsc::channel(8);
-                        stream_actions = Some(tx);
-                        _simulation = Some(spawn_frames(frames_tx.clone(), move |send| {
-                            crate::sim::streams::run_live(conn, run, duration_ms, rx, send)
-                        }));
-                        ServerMessage::Started { seq }
-                    }
-                    Err(e) => failed(seq, e.to_string()),
-                };
+                let (tx, rx) = tokio::sync::mpsc::channel(8);
+                stream_actions = Some(tx);
+                let (running, reply) =
+                    start_simulator(&session, &frames_tx, seq, move |conn, run, send| {
+                        crate::sim::streams::run_live(conn, run, duration_ms, rx, send)
+                    })
+                    .await;
+                _simulation = running;
                 send(&mut socket, &reply).await
             }
             Event::Client(ClientMessage::KillConsumer { seq, consumer }) => {

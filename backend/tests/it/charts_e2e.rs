@@ -18,12 +18,7 @@ async fn the_rate_limit_chart_updates_live() {
         .goto(&format!("{}/console", app.base))
         .await
         .unwrap();
-    browser
-        .wait_until(
-            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
-            "the console to connect",
-        )
-        .await;
+    browser.wait_connected().await;
     browser.wait_for("[data-testid=rate-chart]").await;
     let before = browser
         .js("return document.querySelector('[data-testid=rate-chart]').toDataURL();")
@@ -99,12 +94,7 @@ async fn the_latency_charts_follow_commands_the_probe_and_the_comparison() {
         .goto(&format!("{}/console", app.base))
         .await
         .unwrap();
-    browser
-        .wait_until(
-            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
-            "the console to connect",
-        )
-        .await;
+    browser.wait_connected().await;
     let chart = "document.querySelector('[data-testid=latency-chart]').toDataURL()";
     let before = browser.js(&format!("return {chart};")).await;
     browser
@@ -157,12 +147,7 @@ async fn the_anomaly_chart_flags_an_injected_spike() {
         .goto(&format!("{}/console", app.base))
         .await
         .unwrap();
-    browser
-        .wait_until(
-            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
-            "the console to connect",
-        )
-        .await;
+    browser.wait_connected().await;
     browser.wait_for("[data-testid=anomaly-chart]").await;
     browser
         .js("document.querySelector('[data-testid=anomaly-start]').click();")
@@ -199,12 +184,7 @@ async fn console_page(app: &TestApp, height: u32) -> Browser {
         .goto(&format!("{}/console", app.base))
         .await
         .unwrap();
-    browser
-        .wait_until(
-            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
-            "the console to connect",
-        )
-        .await;
+    browser.wait_connected().await;
     browser
 }
 

@@ -92,12 +92,7 @@ async fn the_console_behaves_like_redis_cli_and_better() {
         .goto(&format!("{}/console", app.base))
         .await
         .unwrap();
-    browser
-        .wait_until(
-            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
-            "the console to connect",
-        )
-        .await;
+    browser.wait_connected().await;
     let console = Console { browser: &browser };
 
     // A command and its redis-cli reply, with a latency badge.

@@ -22,12 +22,7 @@ async fn run_navigate_keep_progress_and_complete_a_task() {
         .goto(&format!("{}/lesson/counters#one-command-no-race", app.base))
         .await
         .unwrap();
-    browser
-        .wait_until(
-            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
-            "the console to connect",
-        )
-        .await;
+    browser.wait_connected().await;
 
     // Run the first block: its replies appear in the console.
     browser

@@ -111,6 +111,15 @@ impl Browser {
         panic!("timed out waiting for {what}: `{condition}`");
     }
 
+    /// Waits until the page's console says it is connected to a sandbox.
+    pub async fn wait_connected(&self) {
+        self.wait_until(
+            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
+            "the console to connect",
+        )
+        .await;
+    }
+
     /// Saves a PNG under docs/screenshots/ (shown in the README).
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");
