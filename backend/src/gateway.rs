@@ -58,6 +58,7 @@ impl GatewayError {
             GatewayError::Busy => "busy",
             GatewayError::Exec(ExecError::Restarted(_)) => "sandbox_restarted",
             GatewayError::Exec(ExecError::ConnectionClosed) => "reply_too_large",
+            GatewayError::Exec(ExecError::Unreadable) => "unreadable_reply",
             GatewayError::Exec(ExecError::Sandbox(_)) => "sandbox_unavailable",
         }
     }

@@ -32,6 +32,8 @@ pub enum ExecError {
     Restarted(String),
     #[error("Redis closed the connection: the reply was larger than the sandbox's output limit (4 MB), or the command used too much client memory. Read big values in parts with SCAN or a range (LRANGE key 0 99, ZRANGE key 0 99).")]
     ConnectionClosed,
+    #[error("Redis answered with a status or error line holding bytes that are not valid UTF-8 (for example an unknown command name written with \\x escapes, or a script's status reply), which the console cannot display; redis-cli would print the raw bytes. Your sandbox and its data are fine.")]
+    Unreadable,
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
 }
@@ -284,10 +286,11 @@ impl SessionInner {
                     notices,
                 })
             }
-            Err(_) => {
+            Err(e) => {
+                tracing::debug!(kind = ?e.kind(), "sandbox connection failed: {e}");
                 // The connection broke. A dead process means a crash (for
                 // example Lua memory on 8.2); a live one closed us for a
-                // too-large reply.
+                // too-large reply, or sent a line redis-rs cannot parse.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 if let Some(reason) = self.sandbox.exit_reason() {
                     let notice = self.restart(pool, &reason).await?;
@@ -301,7 +304,11 @@ impl SessionInner {
                 }
                 self.conn = self.sandbox.connect().await?;
                 self.queued = None;
-                Err(ExecError::ConnectionClosed)
+                if e.kind() == redis::ErrorKind::Parse {
+                    Err(ExecError::Unreadable)
+                } else {
+                    Err(ExecError::ConnectionClosed)
+                }
             }
         }
     }

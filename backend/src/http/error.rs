@@ -28,6 +28,7 @@ pub enum HttpError {
 fn gateway_status(code: &str) -> StatusCode {
     match code {
         "line_too_long" | "reply_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "unreadable_reply" => StatusCode::UNPROCESSABLE_ENTITY,
         "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "busy" => StatusCode::CONFLICT,
         "sandbox_restarted" | "sandbox_unavailable" => StatusCode::SERVICE_UNAVAILABLE,

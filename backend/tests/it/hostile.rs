@@ -120,6 +120,11 @@ fn cases() -> Vec<(String, Expect)> {
         ("PING\u{0}SHUTDOWN".into(), Text("PONG")),
         ("SET k \u{fffd}\u{1f600}".into(), Text("OK")),
         ("SELECT 100".into(), RedisError(&["out of range"])),
+        (r#""\xff\xfe" arg"#.into(), Refused("unreadable_reply")),
+        (r#"EVAL "return {ok='\\255'}" 0"#.into(), Refused("unreadable_reply")),
+        (r#"EVAL "return redis.error_reply('\\255')" 0"#.into(), Refused("unreadable_reply")),
+        (r#"SET "\xff" "\x00\xff""#.into(), Text("OK")),
+        (r#"GET "\xff""#.into(), Text(r#""\x00\xff""#)),
         ("SCRIPT KILL".into(), RedisError(&["NOTBUSY"])),
         ("FLUSHALL".into(), Text("OK")),
     ];
