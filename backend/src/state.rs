@@ -68,8 +68,10 @@ impl AppState {
         })
     }
 
-    /// Ends every sandbox (sessions and warm pool).
+    /// Ends every sandbox (sessions and warm pool) and removes their
+    /// now-empty parent folder.
     pub async fn shutdown(&self) {
         self.sessions.shutdown().await;
+        let _ = std::fs::remove_dir(&self.sessions.pool().spec().run_root);
     }
 }
