@@ -195,7 +195,8 @@ async fn hostile_lines_get_clear_answers_and_contain_nothing() {
         if let Some(problem) = problem {
             failures.push(format!("`{shown}`: {problem}"));
         }
-        // The backend is up and the neighbour's sandbox answers at once.
+        // The backend is up and the neighbour's sandbox answers promptly (well
+        // under the 5 s a runaway script could hold it), even on a loaded CI box.
         assert_eq!(
             app.get("/healthz").await.status(),
             200,
@@ -205,7 +206,7 @@ async fn hostile_lines_get_clear_answers_and_contain_nothing() {
         let pong = app.exec(&neighbour, "PING").await;
         assert_eq!(pong.reply, Reply::status("PONG"));
         assert!(
-            started.elapsed() < Duration::from_secs(1),
+            started.elapsed() < Duration::from_secs(2),
             "neighbour blocked for {:?} after `{shown}`",
             started.elapsed()
         );
