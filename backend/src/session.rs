@@ -174,8 +174,10 @@ impl Session {
         self.lock().await.sandbox.dir().to_path_buf()
     }
 
-    /// Ends the sandbox process.
+    /// Ends the sandbox process, and tells observers (open WebSockets
+    /// close, so a browser reconnects and finds the session gone).
     pub async fn close(&self) {
+        self.emit(SessionEvent::Ended);
         let mut inner = self.lock().await;
         inner.sandbox.kill_now();
         let _ = inner.sandbox.wait_exit().await;

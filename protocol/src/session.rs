@@ -82,6 +82,8 @@ pub enum SessionEvent {
     Notice {
         notice: Notice,
     },
+    /// The session was deleted or reaped; its sandbox is gone.
+    Ended,
 }
 
 /// Browser → server over `GET /ws?session=<id>`.

@@ -182,6 +182,7 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
             },
             received = events.recv() => match received {
                 Ok(SessionEvent::Notice { notice }) => Event::Notice(notice),
+                Ok(SessionEvent::Ended) => Event::Closed,
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => Event::Closed,
             },

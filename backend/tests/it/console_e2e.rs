@@ -254,3 +254,51 @@ async fn the_console_behaves_like_redis_cli_and_better() {
     browser.screenshot("console-360.png").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_lost_session_reconnects_to_a_new_sandbox_and_keeps_the_transcript() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch().await;
+    browser
+        .client
+        .goto(&format!("{}/console", app.base))
+        .await
+        .unwrap();
+    browser.wait_connected().await;
+    let console = Console { browser: &browser };
+    assert_eq!(console.run("SET before 1").await, "OK");
+
+    // The server ends the session (as the reaper would after 15 idle minutes).
+    let id = browser
+        .js("return JSON.parse(localStorage.getItem('redis-tutor.session'));")
+        .await;
+    let id = id.as_str().unwrap().to_owned();
+    let deleted = app
+        .http
+        .delete(format!("{}/api/sessions", app.base))
+        .bearer_auth(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+
+    // The socket drops; the console reconnects, finds the session gone,
+    // starts a new one, says so, and keeps what was on screen.
+    browser
+        .wait_until(
+            "Array.from(document.querySelectorAll('[data-testid=console-notice]')).some(n => n.textContent.includes('new, empty one'))",
+            "the new-sandbox notice",
+        )
+        .await;
+    browser.wait_connected().await;
+    assert_eq!(console.run("EXISTS before").await, "(integer) 0");
+    let first = browser
+        .js("return document.querySelector('[data-testid=console-reply]').textContent;")
+        .await;
+    assert_eq!(first, "OK", "the transcript survived the reconnect");
+    let new_id = browser
+        .js("return JSON.parse(localStorage.getItem('redis-tutor.session'));")
+        .await;
+    assert_ne!(new_id.as_str().unwrap(), id);
+    browser.close().await;
+}

@@ -132,3 +132,27 @@ async fn an_unknown_session_cannot_open_a_socket() {
     let url = format!("{}/ws?session=nope", app.base.replace("http://", "ws://"));
     assert!(tokio_tungstenite::connect_async(url).await.is_err());
 }
+
+#[tokio::test]
+async fn deleting_the_session_closes_its_socket() {
+    let app = TestApp::spawn().await;
+    let session = app.new_session().await;
+    let mut socket = connect(&app, &session).await;
+    send(&mut socket, &ClientMessage::Ping { seq: 1 }).await;
+    assert_eq!(receive(&mut socket).await, ServerMessage::Pong { seq: 1 });
+    let deleted = app
+        .http
+        .delete(format!("{}/api/sessions", app.base))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let next = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+        .await
+        .expect("the server closes the socket");
+    assert!(
+        matches!(next, Some(Ok(Message::Close(_))) | None | Some(Err(_))),
+        "{next:?}"
+    );
+}
