@@ -11,14 +11,7 @@ async fn the_rate_limit_chart_updates_live() {
         app.state.dist_dir.join("index.html").is_file(),
         "run `make test` to build dist/"
     );
-    let browser = Browser::launch().await;
-    browser.client.set_window_size(1280, 1400).await.unwrap();
-    browser
-        .client
-        .goto(&format!("{}/console", app.base))
-        .await
-        .unwrap();
-    browser.wait_connected().await;
+    let browser = Browser::open(&format!("{}/console", app.base), 1280, 1400).await;
     browser.wait_for("[data-testid=rate-chart]").await;
     let before = browser
         .js("return document.querySelector('[data-testid=rate-chart]').toDataURL();")
@@ -79,7 +72,7 @@ async fn the_rate_limit_chart_updates_live() {
         custom.as_str().unwrap().starts_with("your script"),
         "{custom}"
     );
-    show_panel(&browser, "rate-chart").await;
+    browser.show_panel("rate-chart").await;
     browser.screenshot("chart-rate-limit.png").await;
     browser.close().await;
 }
@@ -87,14 +80,7 @@ async fn the_rate_limit_chart_updates_live() {
 #[tokio::test]
 async fn the_latency_charts_follow_commands_the_probe_and_the_comparison() {
     let app = TestApp::spawn().await;
-    let browser = Browser::launch().await;
-    browser.client.set_window_size(1280, 1500).await.unwrap();
-    browser
-        .client
-        .goto(&format!("{}/console", app.base))
-        .await
-        .unwrap();
-    browser.wait_connected().await;
+    let browser = Browser::open(&format!("{}/console", app.base), 1280, 1500).await;
     let chart = "document.querySelector('[data-testid=latency-chart]').toDataURL()";
     let before = browser.js(&format!("return {chart};")).await;
     browser
@@ -140,14 +126,7 @@ async fn the_latency_charts_follow_commands_the_probe_and_the_comparison() {
 #[tokio::test]
 async fn the_anomaly_chart_flags_an_injected_spike() {
     let app = TestApp::spawn().await;
-    let browser = Browser::launch().await;
-    browser.client.set_window_size(1280, 1100).await.unwrap();
-    browser
-        .client
-        .goto(&format!("{}/console", app.base))
-        .await
-        .unwrap();
-    browser.wait_connected().await;
+    let browser = Browser::open(&format!("{}/console", app.base), 1280, 1100).await;
     browser.wait_for("[data-testid=anomaly-chart]").await;
     browser
         .js("document.querySelector('[data-testid=anomaly-start]').click();")
@@ -176,30 +155,10 @@ async fn the_anomaly_chart_flags_an_injected_spike() {
     browser.close().await;
 }
 
-async fn console_page(app: &TestApp, height: u32) -> Browser {
-    let browser = Browser::launch().await;
-    browser.client.set_window_size(1280, height).await.unwrap();
-    browser
-        .client
-        .goto(&format!("{}/console", app.base))
-        .await
-        .unwrap();
-    browser.wait_connected().await;
-    browser
-}
-
-async fn show_panel(browser: &Browser, canvas: &str) {
-    browser
-        .js(&format!(
-            "window.scrollTo(0, document.querySelector('[data-testid={canvas}]').closest('.chart-panel').offsetTop - 70);"
-        ))
-        .await;
-}
-
 #[tokio::test]
 async fn the_streams_view_shows_a_killed_consumer_recovered_by_xautoclaim() {
     let app = TestApp::spawn().await;
-    let browser = console_page(&app, 1000).await;
+    let browser = Browser::open(&format!("{}/console", app.base), 1280, 1000).await;
     browser.wait_for("[data-testid=streams-chart]").await;
     browser
         .js("document.querySelector('[data-testid=streams-start]').click();")
@@ -227,7 +186,7 @@ async fn the_streams_view_shows_a_killed_consumer_recovered_by_xautoclaim() {
         )
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
-    show_panel(&browser, "streams-chart").await;
+    browser.show_panel("streams-chart").await;
     browser.screenshot("chart-streams.png").await;
     browser.close().await;
 }
@@ -235,7 +194,7 @@ async fn the_streams_view_shows_a_killed_consumer_recovered_by_xautoclaim() {
 #[tokio::test]
 async fn the_memory_explorer_plots_encoding_changes_and_embedding_sizes() {
     let app = TestApp::spawn().await;
-    let browser = console_page(&app, 1100).await;
+    let browser = Browser::open(&format!("{}/console", app.base), 1280, 1100).await;
     browser.wait_for("[data-testid=memory-chart]").await;
     let chart = "document.querySelector('[data-testid=memory-chart]').toDataURL()";
     let before = browser.js(&format!("return {chart};")).await;
@@ -261,7 +220,7 @@ async fn the_memory_explorer_plots_encoding_changes_and_embedding_sizes() {
         .wait_until(&format!("{chart} !== {before}"), "the curves")
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    show_panel(&browser, "memory-chart").await;
+    browser.show_panel("memory-chart").await;
     browser.screenshot("chart-memory.png").await;
     browser.close().await;
 }

@@ -86,13 +86,7 @@ async fn the_console_behaves_like_redis_cli_and_better() {
         app.state.dist_dir.join("index.html").is_file(),
         "run `make test` to build dist/"
     );
-    let browser = Browser::launch().await;
-    browser
-        .client
-        .goto(&format!("{}/console", app.base))
-        .await
-        .unwrap();
-    browser.wait_connected().await;
+    let browser = Browser::open(&format!("{}/console", app.base), 1280, 860).await;
     let console = Console { browser: &browser };
 
     // A command and its redis-cli reply, with a latency badge.
@@ -258,13 +252,7 @@ async fn the_console_behaves_like_redis_cli_and_better() {
 #[tokio::test]
 async fn a_lost_session_reconnects_to_a_new_sandbox_and_keeps_the_transcript() {
     let app = TestApp::spawn().await;
-    let browser = Browser::launch().await;
-    browser
-        .client
-        .goto(&format!("{}/console", app.base))
-        .await
-        .unwrap();
-    browser.wait_connected().await;
+    let browser = Browser::open(&format!("{}/console", app.base), 1280, 860).await;
     let console = Console { browser: &browser };
     assert_eq!(console.run("SET before 1").await, "OK");
 

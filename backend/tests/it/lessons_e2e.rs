@@ -16,13 +16,12 @@ async fn run_navigate_keep_progress_and_complete_a_task() {
         app.state.dist_dir.join("index.html").is_file(),
         "run `make test` to build dist/"
     );
-    let browser = Browser::launch().await;
-    browser
-        .client
-        .goto(&format!("{}/lesson/counters#one-command-no-race", app.base))
-        .await
-        .unwrap();
-    browser.wait_connected().await;
+    let browser = Browser::open(
+        &format!("{}/lesson/counters#one-command-no-race", app.base),
+        1280,
+        860,
+    )
+    .await;
 
     // Run the first block: its replies appear in the console.
     browser

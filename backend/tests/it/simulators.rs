@@ -5,6 +5,21 @@ use protocol::Algorithm;
 
 use crate::support::TestApp;
 
+/// A session on `app` and a second connection to its sandbox, as the
+/// simulators get one.
+async fn sandbox(app: &TestApp) -> (String, redis::aio::MultiplexedConnection) {
+    let id = app.new_session().await;
+    let session = app.state.sessions.get(&id).unwrap();
+    let conn = session.sandbox_connection().await.unwrap();
+    (id, conn)
+}
+
+async fn app_with_sandbox() -> (TestApp, String, redis::aio::MultiplexedConnection) {
+    let app = TestApp::spawn().await;
+    let (id, conn) = sandbox(&app).await;
+    (app, id, conn)
+}
+
 /// Five requests just before a 2 s window boundary and five just after.
 fn boundary_burst() -> Vec<Request> {
     (0..5)
@@ -164,10 +179,7 @@ async fn a_live_simulation_streams_frames_over_the_websocket() {
 async fn bursty_traffic_shows_the_fixed_window_letting_twice_the_limit_through() {
     use backend::sim::rate_limit::run_live;
     use protocol::{ChartFrame, RateLimitSim};
-    let app = TestApp::spawn().await;
-    let id = app.new_session().await;
-    let session = app.state.sessions.get(&id).unwrap();
-    let conn = session.sandbox_connection().await.unwrap();
+    let (_app, _id, conn) = app_with_sandbox().await;
     let mut frames = Vec::new();
     let sim = RateLimitSim {
         rate: 200.0,
@@ -204,10 +216,7 @@ async fn bursty_traffic_shows_the_fixed_window_letting_twice_the_limit_through()
 
 #[tokio::test]
 async fn reading_features_in_one_round_trip_beats_n_round_trips() {
-    let app = TestApp::spawn().await;
-    let id = app.new_session().await;
-    let session = app.state.sessions.get(&id).unwrap();
-    let mut conn = session.sandbox_connection().await.unwrap();
+    let (app, id, mut conn) = app_with_sandbox().await;
     let frame = backend::sim::latency::compare_reads(&mut conn, 100)
         .await
         .unwrap();
@@ -233,10 +242,7 @@ async fn reading_features_in_one_round_trip_beats_n_round_trips() {
 #[tokio::test]
 async fn the_latency_probe_streams_ping_samples() {
     use backend::sim::latency::run_probe;
-    let app = TestApp::spawn().await;
-    let id = app.new_session().await;
-    let session = app.state.sessions.get(&id).unwrap();
-    let conn = session.sandbox_connection().await.unwrap();
+    let (_app, _id, conn) = app_with_sandbox().await;
     let mut frames = Vec::new();
     run_probe(conn, |frame| {
         frames.push(frame);
@@ -257,9 +263,7 @@ async fn the_latency_probe_streams_ping_samples() {
 
 async fn observe_all(app: &TestApp, values: &[f64]) -> Vec<backend::sim::anomaly::Observation> {
     use backend::sim::anomaly::Detector;
-    let id = app.new_session().await;
-    let session = app.state.sessions.get(&id).unwrap();
-    let mut conn = session.sandbox_connection().await.unwrap();
+    let (_, mut conn) = sandbox(app).await;
     let mut detector = Detector::new(&mut conn, 1).await.unwrap();
     let mut out = Vec::new();
     for value in values {
@@ -325,10 +329,7 @@ async fn noisy_traffic_with_injected_spikes_is_flagged_exactly_at_the_spikes() {
 async fn xautoclaim_recovers_a_dead_consumers_messages_and_pending_returns_to_zero() {
     use backend::sim::streams::StreamSim;
     use protocol::ChartFrame;
-    let app = TestApp::spawn().await;
-    let id = app.new_session().await;
-    let session = app.state.sessions.get(&id).unwrap();
-    let mut conn = session.sandbox_connection().await.unwrap();
+    let (_app, _id, mut conn) = app_with_sandbox().await;
     let mut sim = StreamSim::new(&mut conn, 1).await.unwrap();
     let pending = |frame: ChartFrame| match frame {
         ChartFrame::Stream {
@@ -364,10 +365,7 @@ async fn xautoclaim_recovers_a_dead_consumers_messages_and_pending_returns_to_ze
 #[tokio::test]
 async fn growing_a_hash_shows_listpack_turning_into_a_hashtable() {
     use protocol::{ChartFrame, MemoryKind};
-    let app = TestApp::spawn().await;
-    let id = app.new_session().await;
-    let session = app.state.sessions.get(&id).unwrap();
-    let mut conn = session.sandbox_connection().await.unwrap();
+    let (app, id, mut conn) = app_with_sandbox().await;
     let threshold: u32 = match app
         .exec(&id, "CONFIG GET hash-max-listpack-entries")
         .await
@@ -418,10 +416,7 @@ async fn growing_a_hash_shows_listpack_turning_into_a_hashtable() {
 #[tokio::test]
 async fn a_packed_embedding_is_smaller_than_json() {
     use protocol::ChartFrame;
-    let app = TestApp::spawn().await;
-    let id = app.new_session().await;
-    let session = app.state.sessions.get(&id).unwrap();
-    let mut conn = session.sandbox_connection().await.unwrap();
+    let (_app, _id, mut conn) = app_with_sandbox().await;
     let frame = backend::sim::memory::compare_embeddings(&mut conn)
         .await
         .unwrap();
@@ -445,10 +440,7 @@ async fn a_packed_embedding_is_smaller_than_json() {
 #[tokio::test]
 async fn a_learners_own_limiter_runs_beside_the_built_in_ones() {
     use backend::sim::rate_limit::Limiter;
-    let app = TestApp::spawn().await;
-    let id = app.new_session().await;
-    let session = app.state.sessions.get(&id).unwrap();
-    let mut conn = session.sandbox_connection().await.unwrap();
+    let (_app, _id, mut conn) = app_with_sandbox().await;
     // "Allow every second request" (by request id).
     let source = "if tonumber(ARGV[4]) % 2 == 0 then return 1 end return 0";
     let mut limiter = Limiter::load_with(&mut conn, Algorithm::Custom, Some(source), 5, 1_000, 3)
@@ -492,10 +484,7 @@ async fn a_learners_own_limiter_runs_beside_the_built_in_ones() {
 async fn a_live_run_includes_the_learners_script() {
     use backend::sim::rate_limit::run_live;
     use protocol::{ChartFrame, RateLimitSim};
-    let app = TestApp::spawn().await;
-    let id = app.new_session().await;
-    let session = app.state.sessions.get(&id).unwrap();
-    let conn = session.sandbox_connection().await.unwrap();
+    let (_app, _id, conn) = app_with_sandbox().await;
     let mut frames = Vec::new();
     let sim = RateLimitSim {
         rate: 40.0,

@@ -111,6 +111,28 @@ impl Browser {
         panic!("timed out waiting for {what}: `{condition}`");
     }
 
+    /// A browser of the given window size on `url`, with the page's console
+    /// connected to a sandbox.
+    pub async fn open(url: &str, width: u32, height: u32) -> Browser {
+        let browser = Browser::launch().await;
+        browser
+            .client
+            .set_window_size(width, height)
+            .await
+            .expect("window size");
+        browser.client.goto(url).await.expect("page loads");
+        browser.wait_connected().await;
+        browser
+    }
+
+    /// Scrolls a chart's panel to the top of the window, below the header.
+    pub async fn show_panel(&self, canvas: &str) {
+        self.js(&format!(
+            "window.scrollTo(0, document.querySelector('[data-testid={canvas}]').closest('.chart-panel').offsetTop - 70);"
+        ))
+        .await;
+    }
+
     /// Waits until the page's console says it is connected to a sandbox.
     pub async fn wait_connected(&self) {
         self.wait_until(
