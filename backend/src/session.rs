@@ -228,7 +228,7 @@ impl SessionInner {
     ) -> Result<Executed, ExecError> {
         let limits = &pool.spec().limits;
         let mut notices = Vec::new();
-        if let Some(reason) = self.sandbox.exit_reason() {
+        if let Some(reason) = self.sandbox.check_exit().await {
             notices.push(self.restart(pool, &reason).await?);
         }
         let mut cmd = redis::Cmd::new();
@@ -294,7 +294,7 @@ impl SessionInner {
                 // example Lua memory on 8.2); a live one closed us for a
                 // too-large reply, or sent a line redis-rs cannot parse.
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                if let Some(reason) = self.sandbox.exit_reason() {
+                if let Some(reason) = self.sandbox.check_exit().await {
                     let notice = self.restart(pool, &reason).await?;
                     return Err(ExecError::Restarted(
                         notice

@@ -155,19 +155,30 @@ impl SandboxPool {
         self.check_spawn_rate()?;
         let started = Instant::now();
         self.spawning.fetch_add(1, Ordering::SeqCst);
-        let process = SandboxProcess::spawn(&self.spec).await;
+        let process = match SandboxProcess::spawn(&self.spec).await {
+            // Shut down while it started: end it before shutdown stops
+            // waiting for spawns in flight.
+            Ok(process) if self.closed.load(Ordering::SeqCst) => {
+                process.kill().await;
+                Err(SandboxError::ShuttingDown)
+            }
+            other => other,
+        };
+        // On failure the slot is released here, before shutdown can see
+        // the spawn count reach zero.
+        let sandbox = process.map(|process| Sandbox {
+            process,
+            _slot: slot,
+        });
         self.spawning.fetch_sub(1, Ordering::SeqCst);
-        let process = process?;
+        let sandbox = sandbox?;
         self.spawned.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut times) = self.spawn_micros.lock() {
             if times.len() < 10_000 {
                 times.push(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
             }
         }
-        Ok(Sandbox {
-            process,
-            _slot: slot,
-        })
+        Ok(sandbox)
     }
 
     fn check_spawn_rate(&self) -> Result<(), SandboxError> {

@@ -217,6 +217,32 @@ impl SandboxProcess {
         }
     }
 
+    /// Like `exit_reason`, but also catches a process the kernel already
+    /// marked dead (a zombie) before the runtime has noticed: a command must
+    /// never be sent to a sandbox that is gone.
+    pub async fn check_exit(&mut self) -> Option<String> {
+        if let Some(reason) = self.exit_reason() {
+            return Some(reason);
+        }
+        let state = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok();
+        let dead = match state {
+            // `pid (comm) state …`: Z is a zombie, X is dying.
+            Some(stat) => stat
+                .rsplit_once(") ")
+                .and_then(|(_, rest)| rest.chars().next())
+                .is_some_and(|state| matches!(state, 'Z' | 'X')),
+            None => true,
+        };
+        if dead {
+            return Some(
+                self.wait_exit()
+                    .await
+                    .unwrap_or_else(|| "it stopped unexpectedly".to_owned()),
+            );
+        }
+        None
+    }
+
     /// SIGKILL and reap. The run dir goes when `self` drops.
     pub async fn kill(mut self) {
         self.killed_by_us = true;
