@@ -189,10 +189,6 @@ impl Session {
 }
 
 impl SessionInner {
-    pub fn sandbox_pid(&self) -> u32 {
-        self.sandbox.pid()
-    }
-
     async fn replace_sandbox(
         &mut self,
         pool: &SandboxPool,

@@ -47,7 +47,6 @@ pub struct SandboxPool {
     spawned: AtomicU64,
     /// Spawns in progress, so shutdown can wait for them.
     spawning: AtomicUsize,
-    spawn_micros: Mutex<Vec<u64>>,
 }
 
 impl SandboxPool {
@@ -62,7 +61,6 @@ impl SandboxPool {
             closed: AtomicBool::new(false),
             spawned: AtomicU64::new(0),
             spawning: AtomicUsize::new(0),
-            spawn_micros: Mutex::new(Vec::new()),
         })
     }
 
@@ -123,14 +121,6 @@ impl SandboxPool {
         self.spawned.load(Ordering::Relaxed)
     }
 
-    /// Spawn durations so far, in microseconds (for the benchmark).
-    pub fn spawn_micros(&self) -> Vec<u64> {
-        self.spawn_micros
-            .lock()
-            .map(|v| v.clone())
-            .unwrap_or_default()
-    }
-
     /// A ready sandbox: a warm one if any, else a new one.
     pub async fn acquire(&self) -> Result<Sandbox, SandboxError> {
         if self.closed.load(Ordering::Relaxed) {
@@ -153,7 +143,6 @@ impl SandboxPool {
             .try_acquire_owned()
             .map_err(|_| SandboxError::Capacity(self.spec.limits.max_sandboxes))?;
         self.check_spawn_rate()?;
-        let started = Instant::now();
         self.spawning.fetch_add(1, Ordering::SeqCst);
         let process = match SandboxProcess::spawn(&self.spec).await {
             // Shut down while it started: end it before shutdown stops
@@ -173,11 +162,6 @@ impl SandboxPool {
         self.spawning.fetch_sub(1, Ordering::SeqCst);
         let sandbox = sandbox?;
         self.spawned.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut times) = self.spawn_micros.lock() {
-            if times.len() < 10_000 {
-                times.push(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
-            }
-        }
         Ok(sandbox)
     }
 

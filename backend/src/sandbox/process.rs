@@ -45,7 +45,6 @@ pub struct SandboxProcess {
     socket: PathBuf,
     password: String,
     output: Arc<Mutex<OutputTail>>,
-    started: Instant,
     /// Set when the backend itself sent SIGKILL, to tell why it died.
     killed_by_us: bool,
     // Dropped last: the directory goes after the process.
@@ -120,7 +119,6 @@ impl SandboxProcess {
             socket,
             password,
             output,
-            started: Instant::now(),
             killed_by_us: false,
             dir,
         };
@@ -177,16 +175,8 @@ impl SandboxProcess {
         self.pid
     }
 
-    pub fn socket(&self) -> &Path {
-        &self.socket
-    }
-
     pub fn dir(&self) -> &Path {
         self.dir.path()
-    }
-
-    pub fn age(&self) -> Duration {
-        self.started.elapsed()
     }
 
     /// `None` while running; otherwise why it stopped, as a learner would
