@@ -120,6 +120,13 @@ mod tests {
             "--maxmemory-mb",
             "--pool-size",
             "--command-deadline-ms",
+            "--memory-limit-mb",
+            "--resets-per-min-per-ip",
+            "--sockets-per-session",
+            "--sockets-per-ip",
+            "--header-timeout-ms",
+            "--body-timeout-ms",
+            "--sandbox-clients",
         ] {
             assert!(help.contains(flag), "{flag} missing from --help");
         }

@@ -1,21 +1,33 @@
 //! The command gateway: every line a learner types passes here. It splits
-//! the line exactly as redis-cli does, checks it against the policy, runs
-//! it in the session's sandbox within limits, times it, and answers with a
-//! typed reply rendered like `redis-cli --no-raw`. The backend's own work
-//! (graders, simulators) uses the same path with `Origin::Backend`.
+//! the line exactly as redis-cli does, checks each run against the policy,
+//! and hands it to the session's sandbox link within one deadline for the
+//! whole line. The backend's own work (lesson blocks, graders) uses the
+//! same path with `Origin::Backend`.
+//!
+//! A line's path: `run_line` → `protocol::parse_line` → `policy::check` →
+//! `SandboxLink::execute` (run, escalate, convert to `Reply`, follow MULTI)
+//! → `format_cli_for` (redis-cli's output, raw where redis-cli prints raw)
+//! → `ExecResponse`.
 
-pub mod convert;
 mod glob;
 pub mod policy;
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use protocol::{format_cli, ErrorBody, ExecResponse, Reply, SessionEvent, SplitError};
+use protocol::{
+    ErrorBody, ErrorCode, ExecResponse, Notice, NoticeKind, Reply, SessionEvent, SplitError,
+};
 
 use crate::metrics::Metrics;
-use crate::session::{ExecError, Session, SessionInner};
+use crate::session::{ExecError, Session};
 use policy::{PolicyContext, Refusal, Verdict};
+
+/// A repeated line stops rather than start a run with less time than
+/// this left: a run cut short by the deadline would be escalated as a
+/// runaway.
+const MIN_RUN_BUDGET: Duration = Duration::from_millis(500);
 
 /// Who is running the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,27 +59,24 @@ pub enum GatewayError {
 }
 
 impl GatewayError {
-    /// A stable snake_case code for programs.
-    pub fn code(&self) -> &'static str {
+    /// The stable code programs match on.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            GatewayError::InvalidArguments => "invalid_arguments",
-            GatewayError::InvalidRepeat { .. } => "invalid_repeat",
-            GatewayError::LineTooLong { .. } => "line_too_long",
+            GatewayError::InvalidArguments => ErrorCode::InvalidArguments,
+            GatewayError::InvalidRepeat { .. } => ErrorCode::InvalidRepeat,
+            GatewayError::LineTooLong { .. } => ErrorCode::LineTooLong,
             GatewayError::Refused(r) => r.code,
-            GatewayError::RateLimited(_) => "rate_limited",
-            GatewayError::Busy => "busy",
-            GatewayError::Exec(ExecError::Restarted(_)) => "sandbox_restarted",
-            GatewayError::Exec(ExecError::ConnectionClosed) => "reply_too_large",
-            GatewayError::Exec(ExecError::Unreadable) => "unreadable_reply",
-            GatewayError::Exec(ExecError::Sandbox(_)) => "sandbox_unavailable",
+            GatewayError::RateLimited(_) => ErrorCode::RateLimited,
+            GatewayError::Busy => ErrorCode::Busy,
+            GatewayError::Exec(ExecError::Restarted { .. }) => ErrorCode::SandboxRestarted,
+            GatewayError::Exec(ExecError::ConnectionClosed { .. }) => ErrorCode::ReplyTooLarge,
+            GatewayError::Exec(ExecError::Unreadable) => ErrorCode::UnreadableReply,
+            GatewayError::Exec(ExecError::Sandbox(e)) => e.code(),
         }
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            code: self.code().to_owned(),
-            message: self.to_string(),
-        }
+        ErrorBody::new(self.code(), self.to_string())
     }
 }
 
@@ -90,24 +99,24 @@ impl Gateway {
     ) -> Result<ExecResponse, GatewayError> {
         let result = self.run(session, line, origin).await;
         match &result {
-            Ok(response) => session.emit(SessionEvent::Command {
-                line: line.to_owned(),
-                text: response.text.clone(),
-                micros: response.micros,
-                is_error: response.reply.is_error(),
-            }),
+            Ok(response) => {
+                session.emit(SessionEvent::Command {
+                    line: line.to_owned(),
+                    text: response.text.clone(),
+                    micros: response.micros,
+                    is_error: response.reply.is_error(),
+                });
+                for notice in &response.notices {
+                    session.emit(SessionEvent::Notice {
+                        notice: notice.clone(),
+                    });
+                }
+            }
             Err(e) => {
-                self.metrics.record_refusal(e.code());
+                self.metrics.record_refusal(e.code().as_str());
                 session.emit(SessionEvent::Refused {
                     line: line.to_owned(),
                     error: e.body(),
-                });
-            }
-        }
-        if let Ok(response) = &result {
-            for notice in &response.notices {
-                session.emit(SessionEvent::Notice {
-                    notice: notice.clone(),
                 });
             }
         }
@@ -141,68 +150,60 @@ impl Gateway {
         if origin == Origin::Learner && !session.take_rate_token() {
             return Err(GatewayError::RateLimited(limits.rate_per_sec));
         }
-        let mut inner = match origin {
+        let mut link = match origin {
             Origin::Learner => session.try_lock().ok_or(GatewayError::Busy)?,
             Origin::Backend => session.lock().await,
         };
-        let name = parsed
-            .args
-            .first()
-            .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
-            .unwrap_or_default();
+        // One deadline for the whole line: `100 EVAL "while true do end" 0`
+        // must not hold a core a hundred times as long as one run.
+        let started = Instant::now();
         let mut texts = Vec::new();
         let mut micros = 0;
         let mut notices = Vec::new();
         let mut last = Reply::Nil;
-        for _ in 0..parsed.repeat {
+        for runs in 0..parsed.repeat {
             let verdict = policy::check(
                 &parsed.args,
                 &PolicyContext {
                     known: &self.known,
                     limits,
-                    queued: inner.queued,
+                    queued: link.queued(),
                 },
             )
             .map_err(GatewayError::Refused)?;
             let reply = match verdict {
                 Verdict::Local(reply) => reply,
                 Verdict::Forward { args, blocks_for } => {
-                    let deadline = limits.command_deadline() + blocks_for;
-                    let executed = inner.execute(session.pool(), &args, deadline).await?;
+                    let budget =
+                        (limits.command_deadline() + blocks_for).saturating_sub(started.elapsed());
+                    if runs > 0 && budget < MIN_RUN_BUDGET {
+                        notices.push(Notice {
+                            kind: NoticeKind::ScriptKilled,
+                            message: format!(
+                                "The line stopped after {runs} of {} runs: one line may take at most {:.0} s in all.",
+                                parsed.repeat,
+                                limits.command_deadline().as_secs_f64()
+                            ),
+                        });
+                        break;
+                    }
+                    let executed = link.execute(session.pool(), &args, budget).await?;
                     self.metrics.record_command(executed.micros);
                     micros += executed.micros;
                     notices.extend(executed.notices);
                     executed.reply
                 }
             };
-            track_transaction(&mut inner, &name, &reply);
-            texts.push(format_cli(&reply));
+            texts.push(protocol::format_cli_for(&parsed.args, &reply));
             last = reply;
         }
         Ok(ExecResponse {
             reply: last,
             text: texts.join("\n"),
             micros,
-            in_multi: inner.queued.is_some(),
+            in_multi: link.in_multi(),
             repeat: parsed.repeat,
             notices,
         })
-    }
-}
-
-/// Follows MULTI/EXEC/DISCARD so the console can show `(TX)` and the
-/// queue can be capped.
-fn track_transaction(inner: &mut SessionInner, name: &str, reply: &Reply) {
-    let is_status = |text: &str| matches!(reply, Reply::Status { text: t } if t == text);
-    match name {
-        "multi" if is_status("OK") => inner.queued = Some(0),
-        "exec" | "discard" => inner.queued = None,
-        _ => {
-            if let Some(queued) = inner.queued.as_mut() {
-                if is_status("QUEUED") {
-                    *queued += 1;
-                }
-            }
-        }
     }
 }

@@ -1,18 +1,27 @@
-//! The HTTP surface: health, the lesson API, and the browser app itself.
+//! The HTTP surface: health, the lesson API, and the browser app itself,
+//! with every error in one JSON shape and requests held to their limits
+//! (header size and count, body deadline; `serve` adds the header
+//! deadline).
 
 mod auth;
 mod error;
+mod guard;
 mod lessons;
 mod metrics;
+mod serve;
 mod sessions;
 mod ws;
 
-use axum::routing::{get, post};
+use std::time::Duration;
+
+use axum::routing::{any, get, post};
 use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::RequestBodyDeadlineLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::HttpError;
+pub use serve::serve;
 
 use crate::state::AppState;
 
@@ -22,7 +31,13 @@ pub fn router(state: AppState) -> Router {
     // takes over. `fallback`, not `not_found_service`, which forces a 404.
     let spa =
         ServeDir::new(&state.dist_dir).fallback(ServeFile::new(state.dist_dir.join("index.html")));
-    Router::new()
+    let limits = &state.sessions.pool().spec().limits;
+    let caps = guard::HeaderCaps {
+        max_headers: limits.max_headers,
+        max_bytes: limits.max_header_bytes,
+    };
+    let body_deadline = Duration::from_millis(limits.body_timeout_ms);
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/engine", get(lessons::engine))
         .route("/api/commands", get(lessons::commands))
@@ -41,10 +56,22 @@ pub fn router(state: AppState) -> Router {
         .route("/api/exec", post(sessions::exec))
         .route("/ws", get(ws::upgrade))
         .route("/metrics", get(metrics::metrics))
-        .route("/api/{*rest}", get(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
         .fallback_service(spa)
+        .with_state(state);
+    // The routes inside one service, so the layers below see each answer
+    // complete (axum adds a 405's `Allow` header outside route layers).
+    // Outermost last: headers are checked first, and every error (the
+    // framework's own included) leaves as JSON.
+    Router::new()
+        .fallback_service(routes)
+        .layer(RequestBodyDeadlineLayer::new(body_deadline))
+        .layer(axum::middleware::from_fn(guard::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            caps,
+            guard::limit_headers,
+        ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 async fn healthz() -> &'static str {

@@ -11,6 +11,7 @@ pub const DEFAULT_MAXMEMORY_MB: u64 = 16;
 pub const DEFAULT_RLIMIT_AS_MB: u64 = 320;
 pub const DEFAULT_RLIMIT_NOFILE: u64 = 64;
 pub const DEFAULT_OUTPUT_LOG_CAP_KB: u64 = 64;
+pub const DEFAULT_OUTPUT_LIMIT_MB: u64 = 4;
 pub const DEFAULT_COMMAND_DEADLINE_MS: u64 = 5_000;
 pub const DEFAULT_MAX_BLOCK_MS: u64 = 5_000;
 pub const DEFAULT_MAX_QUEUED: usize = 100;
@@ -22,12 +23,23 @@ pub const DEFAULT_REPLY_MAX_BYTES: usize = 256 * 1024;
 pub const DEFAULT_RATE_PER_SEC: u32 = 20;
 pub const DEFAULT_RATE_BURST: u32 = 50;
 pub const DEFAULT_IDLE_SECS: u64 = 15 * 60;
+pub const DEFAULT_ABANDONED_SECS: u64 = 60;
 pub const DEFAULT_MAX_AGE_SECS: u64 = 2 * 60 * 60;
 pub const DEFAULT_POOL_SIZE: usize = 2;
 pub const DEFAULT_MAX_SANDBOXES: usize = 200;
 pub const DEFAULT_SANDBOXES_PER_IP: usize = 3;
 pub const DEFAULT_SPAWNS_PER_MIN_PER_IP: u32 = 10;
 pub const DEFAULT_SPAWNS_PER_SEC: u32 = 20;
+pub const DEFAULT_MEMORY_LIMIT_MB: u64 = 64;
+pub const DEFAULT_MEMORY_HOST_PERCENT: u8 = 75;
+pub const DEFAULT_SANDBOX_CLIENTS: u32 = 20;
+pub const DEFAULT_RESETS_PER_MIN_PER_IP: u32 = 20;
+pub const DEFAULT_SOCKETS_PER_SESSION: usize = 4;
+pub const DEFAULT_SOCKETS_PER_IP: usize = 12;
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+pub const DEFAULT_MAX_HEADERS: usize = 100;
 
 /// Limits for each sandbox and for the host as a whole.
 #[derive(Debug, Clone, Args)]
@@ -45,6 +57,9 @@ pub struct SandboxLimits {
     /// How much of a sandbox's stdout/stderr is kept (the rest is drained and dropped), in KiB.
     #[arg(long, env = "REDIS_TUTOR_OUTPUT_LOG_CAP_KB", default_value_t = DEFAULT_OUTPUT_LOG_CAP_KB)]
     pub output_log_cap_kb: u64,
+    /// Largest reply buffered for one client (client-output-buffer-limit), in MiB.
+    #[arg(long, env = "REDIS_TUTOR_OUTPUT_LIMIT_MB", default_value_t = DEFAULT_OUTPUT_LIMIT_MB)]
+    pub output_limit_mb: u64,
     /// Deadline for one command, in ms; then SCRIPT KILL, then SIGKILL and respawn.
     #[arg(long, env = "REDIS_TUTOR_COMMAND_DEADLINE_MS", default_value_t = DEFAULT_COMMAND_DEADLINE_MS)]
     pub command_deadline_ms: u64,
@@ -78,6 +93,10 @@ pub struct SandboxLimits {
     /// A session idle this long (seconds) is reaped.
     #[arg(long, env = "REDIS_TUTOR_IDLE_SECS", default_value_t = DEFAULT_IDLE_SECS)]
     pub idle_secs: u64,
+    /// A session whose last browser tab closed is ended this long (seconds)
+    /// after its last use, so a closed tab gives its sandbox back quickly.
+    #[arg(long, env = "REDIS_TUTOR_ABANDONED_SECS", default_value_t = DEFAULT_ABANDONED_SECS)]
+    pub abandoned_secs: u64,
     /// A session this old (seconds) is reaped, busy or not.
     #[arg(long, env = "REDIS_TUTOR_MAX_AGE_SECS", default_value_t = DEFAULT_MAX_AGE_SECS)]
     pub max_age_secs: u64,
@@ -96,6 +115,39 @@ pub struct SandboxLimits {
     /// Sandbox processes started per second on the whole host.
     #[arg(long, env = "REDIS_TUTOR_SPAWNS_PER_SEC", default_value_t = DEFAULT_SPAWNS_PER_SEC)]
     pub spawns_per_sec: u32,
+    /// Kernel memory limit per sandbox process (cgroup `memory.max`), in
+    /// MiB: data, clients, Lua and the engine itself. 0 turns it off.
+    #[arg(long, env = "REDIS_TUTOR_MEMORY_LIMIT_MB", default_value_t = DEFAULT_MEMORY_LIMIT_MB)]
+    pub memory_limit_mb: u64,
+    /// Most of the host's memory all sandboxes together may use, in percent
+    /// (the parent cgroup's limit).
+    #[arg(long, env = "REDIS_TUTOR_MEMORY_HOST_PERCENT", default_value_t = DEFAULT_MEMORY_HOST_PERCENT)]
+    pub memory_host_percent: u8,
+    /// Redis `maxclients` per sandbox: the backend's own connections plus
+    /// two per open console socket, with room to spare for SCRIPT KILL.
+    #[arg(long, env = "REDIS_TUTOR_SANDBOX_CLIENTS", default_value_t = DEFAULT_SANDBOX_CLIENTS)]
+    pub sandbox_clients: u32,
+    /// Sandbox resets (fresh sandboxes for a live session) per minute per client IP.
+    #[arg(long, env = "REDIS_TUTOR_RESETS_PER_MIN_PER_IP", default_value_t = DEFAULT_RESETS_PER_MIN_PER_IP)]
+    pub resets_per_min_per_ip: u32,
+    /// Open WebSockets per session.
+    #[arg(long, env = "REDIS_TUTOR_SOCKETS_PER_SESSION", default_value_t = DEFAULT_SOCKETS_PER_SESSION)]
+    pub sockets_per_session: usize,
+    /// Open WebSockets per client IP.
+    #[arg(long, env = "REDIS_TUTOR_SOCKETS_PER_IP", default_value_t = DEFAULT_SOCKETS_PER_IP)]
+    pub sockets_per_ip: usize,
+    /// Time a client has to send a request's headers, in ms.
+    #[arg(long, env = "REDIS_TUTOR_HEADER_TIMEOUT_MS", default_value_t = DEFAULT_HEADER_TIMEOUT_MS)]
+    pub header_timeout_ms: u64,
+    /// Time a client has to send a request's body, in ms.
+    #[arg(long, env = "REDIS_TUTOR_BODY_TIMEOUT_MS", default_value_t = DEFAULT_BODY_TIMEOUT_MS)]
+    pub body_timeout_ms: u64,
+    /// Largest total size of a request's headers, in bytes.
+    #[arg(long, env = "REDIS_TUTOR_MAX_HEADER_BYTES", default_value_t = DEFAULT_MAX_HEADER_BYTES)]
+    pub max_header_bytes: usize,
+    /// Most headers in one request.
+    #[arg(long, env = "REDIS_TUTOR_MAX_HEADERS", default_value_t = DEFAULT_MAX_HEADERS)]
+    pub max_headers: usize,
 }
 
 impl Default for SandboxLimits {
@@ -105,6 +157,7 @@ impl Default for SandboxLimits {
             rlimit_as_mb: DEFAULT_RLIMIT_AS_MB,
             rlimit_nofile: DEFAULT_RLIMIT_NOFILE,
             output_log_cap_kb: DEFAULT_OUTPUT_LOG_CAP_KB,
+            output_limit_mb: DEFAULT_OUTPUT_LIMIT_MB,
             command_deadline_ms: DEFAULT_COMMAND_DEADLINE_MS,
             max_block_ms: DEFAULT_MAX_BLOCK_MS,
             max_queued: DEFAULT_MAX_QUEUED,
@@ -116,12 +169,23 @@ impl Default for SandboxLimits {
             rate_per_sec: DEFAULT_RATE_PER_SEC,
             rate_burst: DEFAULT_RATE_BURST,
             idle_secs: DEFAULT_IDLE_SECS,
+            abandoned_secs: DEFAULT_ABANDONED_SECS,
             max_age_secs: DEFAULT_MAX_AGE_SECS,
             pool_size: DEFAULT_POOL_SIZE,
             max_sandboxes: DEFAULT_MAX_SANDBOXES,
             sandboxes_per_ip: DEFAULT_SANDBOXES_PER_IP,
             spawns_per_min_per_ip: DEFAULT_SPAWNS_PER_MIN_PER_IP,
             spawns_per_sec: DEFAULT_SPAWNS_PER_SEC,
+            memory_limit_mb: DEFAULT_MEMORY_LIMIT_MB,
+            memory_host_percent: DEFAULT_MEMORY_HOST_PERCENT,
+            sandbox_clients: DEFAULT_SANDBOX_CLIENTS,
+            resets_per_min_per_ip: DEFAULT_RESETS_PER_MIN_PER_IP,
+            sockets_per_session: DEFAULT_SOCKETS_PER_SESSION,
+            sockets_per_ip: DEFAULT_SOCKETS_PER_IP,
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
+            body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            max_headers: DEFAULT_MAX_HEADERS,
         }
     }
 }
@@ -132,6 +196,9 @@ impl SandboxLimits {
     }
     pub fn idle(&self) -> Duration {
         Duration::from_secs(self.idle_secs)
+    }
+    pub fn abandoned(&self) -> Duration {
+        Duration::from_secs(self.abandoned_secs)
     }
     pub fn max_age(&self) -> Duration {
         Duration::from_secs(self.max_age_secs)

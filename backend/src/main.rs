@@ -1,7 +1,5 @@
 //! `redis-tutor`: parse config, load everything, serve until told to stop.
 
-use std::net::SocketAddr;
-
 use anyhow::Context;
 use backend::config::{Command, Config};
 use backend::{router, shutdown, AppState};
@@ -50,10 +48,8 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("serving on http://{addr}");
     println!("redis-tutor is up: http://{addr}");
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown::signal())
-        .await?;
+    let limits = state.sessions.pool().spec().limits.clone();
+    backend::http::serve(listener, router(state.clone()), &limits, shutdown::signal()).await?;
     state.shutdown().await;
     tracing::info!("stopped; every sandbox ended");
     Ok(())

@@ -1,7 +1,9 @@
 //! Per-learner Redis sandboxes: hardened processes, a warm pool, and the
 //! host-wide caps on how many exist and how fast they start.
 
+pub mod cgroup;
 pub mod conf;
+pub mod per_minute;
 mod pool;
 mod process;
 
@@ -18,13 +20,29 @@ pub enum SandboxError {
     Capacity(usize),
     #[error("sandboxes are starting too fast on this server; try again in a second")]
     SpawnRate,
+    #[error("You asked for {0} fresh sandboxes in the last minute from this address, the most allowed; wait a minute, or keep working in the one you have.")]
+    ResetRate(u32),
     #[error("the server is shutting down")]
     ShuttingDown,
 }
 
-/// Removes sandbox roots (`server-<pid>`) left by servers that are gone,
-/// for example after a crash or a test run.
+impl SandboxError {
+    /// The stable code, the same over HTTP and the WebSocket.
+    pub fn code(&self) -> protocol::ErrorCode {
+        use protocol::ErrorCode;
+        match self {
+            SandboxError::Capacity(_) => ErrorCode::ServerFull,
+            SandboxError::SpawnRate | SandboxError::ResetRate(_) => ErrorCode::SpawnRate,
+            SandboxError::ShuttingDown => ErrorCode::ShuttingDown,
+            SandboxError::Spawn(_) | SandboxError::Connect(_) => ErrorCode::SandboxUnavailable,
+        }
+    }
+}
+
+/// Removes sandbox roots (`server-<pid>`) and memory cgroups left by
+/// servers that are gone, for example after a crash or a test run.
 pub fn sweep_stale_roots(parent: &std::path::Path) {
+    cgroup::sweep_stale();
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };

@@ -1,58 +1,35 @@
-//! One learner's session: their sandbox, the connection to it, transaction
-//! state, rate limit, and an event feed that others can watch (an
-//! instructor's console mirrored to a class).
+//! One learner's session: its link to the sandbox (behind a lock, one
+//! command at a time), its rate limit, and its event stream.
+//!
+//! The event stream (`subscribe`) is the documented feed of what happens
+//! in a session, `protocol::SessionEvent`: every command and refusal,
+//! every notice, and the session's end. Nothing in the learner's own path
+//! reads it (replies carry their own notices); it exists for observers,
+//! such as an instructor's console mirrored to a class.
 
+pub mod convert;
+mod link;
 mod rate;
 pub mod registry;
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use protocol::{Notice, NoticeKind, Reply, SessionEvent};
-use redis::aio::{ConnectionLike, MultiplexedConnection};
-use redis::Value;
-use tokio::sync::broadcast;
+use protocol::{Notice, NoticeKind, SessionEvent};
+use redis::aio::MultiplexedConnection;
+use tokio::sync::{broadcast, watch};
 
-use crate::gateway::convert::{convert, Budget};
 use crate::limits::SandboxLimits;
-use crate::sandbox::{Sandbox, SandboxError, SandboxPool};
+use crate::sandbox::{SandboxError, SandboxPool};
 
+pub use link::{ExecError, Executed, SandboxLink};
 pub use rate::TokenBucket;
 pub use registry::{RegistryError, SessionRegistry};
 
-/// How long SCRIPT KILL and the killed script's reply may take.
-const KILL_GRACE: Duration = Duration::from_secs(2);
 /// Events buffered for slow observers; older ones are dropped for them.
 const EVENT_BUFFER: usize = 256;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ExecError {
-    #[error("Your sandbox was restarted and its data reset: {0}.")]
-    Restarted(String),
-    #[error("Redis closed the connection: the reply was larger than the sandbox's output limit (4 MB), or the command used too much client memory. Read big values in parts with SCAN or a range (LRANGE key 0 99, ZRANGE key 0 99).")]
-    ConnectionClosed,
-    #[error("Redis answered with a status or error line holding bytes that are not valid UTF-8 (for example an unknown command name written with \\x escapes, or a script's status reply), which the console cannot display; redis-cli would print the raw bytes. Your sandbox and its data are fine.")]
-    Unreadable,
-    #[error(transparent)]
-    Sandbox(#[from] SandboxError),
-}
-
-/// The result of one command on the sandbox.
-pub struct Executed {
-    pub reply: Reply,
-    /// Time from sending the command to its reply, in microseconds.
-    pub micros: u64,
-    pub notices: Vec<Notice>,
-}
-
-/// The part of a session that one command at a time may touch.
-pub struct SessionInner {
-    sandbox: Sandbox,
-    conn: MultiplexedConnection,
-    /// Commands queued since MULTI; `None` outside a transaction.
-    pub queued: Option<usize>,
-}
 
 pub struct Session {
     pub id: String,
@@ -60,13 +37,20 @@ pub struct Session {
     created: Instant,
     last_used: Mutex<Instant>,
     rate: Mutex<TokenBucket>,
-    inner: tokio::sync::Mutex<SessionInner>,
+    link: tokio::sync::Mutex<SandboxLink>,
+    /// The sandbox's pid, readable without the lock, so a session can be
+    /// ended while a command runs.
+    pid: AtomicU32,
     events: broadcast::Sender<SessionEvent>,
+    /// Lessons whose starting data was loaded, with the sandbox (pid) it
+    /// was loaded into: a reset or restart forgets it.
+    prepared: Mutex<Vec<(String, u32)>>,
+    /// Whether a browser ever opened a socket on it: then its last tab
+    /// closing ends it soon (HTTP-only clients keep the idle time).
+    had_socket: AtomicBool,
+    /// Flips to true once when the session ends; sockets close on it.
+    ended: watch::Sender<bool>,
     pool: Arc<SandboxPool>,
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl Session {
@@ -76,7 +60,8 @@ impl Session {
         pool: Arc<SandboxPool>,
     ) -> Result<Session, SandboxError> {
         let sandbox = pool.acquire().await?;
-        let conn = sandbox.connect().await?;
+        let pid = sandbox.pid();
+        let link = SandboxLink::open(sandbox).await?;
         let limits = &pool.spec().limits;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Session {
@@ -85,12 +70,12 @@ impl Session {
             created: Instant::now(),
             last_used: Mutex::new(Instant::now()),
             rate: Mutex::new(TokenBucket::new(limits.rate_per_sec, limits.rate_burst)),
-            inner: tokio::sync::Mutex::new(SessionInner {
-                sandbox,
-                conn,
-                queued: None,
-            }),
+            link: tokio::sync::Mutex::new(link),
+            pid: AtomicU32::new(pid),
             events,
+            prepared: Mutex::new(Vec::new()),
+            had_socket: AtomicBool::new(false),
+            ended: watch::Sender::new(false),
             pool,
         })
     }
@@ -116,22 +101,37 @@ impl Session {
         self.created.elapsed()
     }
 
+    /// A browser opened a socket on this session.
+    pub fn mark_socket(&self) {
+        self.had_socket.store(true, Ordering::Relaxed);
+    }
+
+    pub fn had_socket(&self) -> bool {
+        self.had_socket.load(Ordering::Relaxed)
+    }
+
     /// One token from the session's rate limit.
     pub fn take_rate_token(&self) -> bool {
         self.rate.lock().map(|mut r| r.try_take()).unwrap_or(false)
     }
 
     /// For learners: one command in flight, so a second one is refused.
-    pub fn try_lock(&self) -> Option<tokio::sync::MutexGuard<'_, SessionInner>> {
-        self.inner.try_lock().ok()
+    pub fn try_lock(&self) -> Option<LinkGuard<'_>> {
+        self.link.try_lock().ok().map(|guard| LinkGuard {
+            guard,
+            session: self,
+        })
     }
 
     /// For the backend's own work (graders, simulators): wait for a turn.
-    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, SessionInner> {
-        self.inner.lock().await
+    pub async fn lock(&self) -> LinkGuard<'_> {
+        LinkGuard {
+            guard: self.link.lock().await,
+            session: self,
+        }
     }
 
-    /// Follow what happens in this session.
+    /// The session's event stream (see the module comment).
     pub fn subscribe(&self) -> broadcast::Receiver<SessionEvent> {
         self.events.subscribe()
     }
@@ -141,46 +141,119 @@ impl Session {
         let _ = self.events.send(event);
     }
 
+    /// Resolves once the session has ended (deleted, reaped, shut down).
+    pub fn ended(&self) -> watch::Receiver<bool> {
+        self.ended.subscribe()
+    }
+
+    /// Whether a transaction is open right now (waits for a running
+    /// command to finish, so the answer is the server's real state).
+    pub async fn in_multi(&self) -> bool {
+        self.lock().await.in_multi()
+    }
+
+    /// Records that `lesson`'s starting data is in the current sandbox.
+    pub fn mark_prepared(&self, lesson: &str) {
+        let pid = self.pid.load(Ordering::Acquire);
+        if let Ok(mut prepared) = self.prepared.lock() {
+            prepared.retain(|(_, p)| *p == pid);
+            prepared.push((lesson.to_owned(), pid));
+        }
+    }
+
+    /// Whether `lesson`'s starting data was loaded into the current sandbox.
+    pub fn is_prepared(&self, lesson: &str) -> bool {
+        let pid = self.pid.load(Ordering::Acquire);
+        self.prepared
+            .lock()
+            .map(|p| p.iter().any(|(l, p)| l == lesson && *p == pid))
+            .unwrap_or(false)
+    }
+
     /// A fresh sandbox for this session; the old one and its data are gone.
     pub async fn reset(&self) -> Result<Notice, SandboxError> {
-        let mut inner = self.lock().await;
-        inner
-            .replace_sandbox(
-                &self.pool,
-                NoticeKind::Reset,
-                "You asked for a fresh sandbox: it is empty and ready.".into(),
-            )
-            .await
-            .inspect(|notice| {
-                self.emit(SessionEvent::Notice {
-                    notice: notice.clone(),
-                })
-            })
+        self.reset_saying(
+            NoticeKind::Reset,
+            "You asked for a fresh sandbox: it is empty and ready.".into(),
+        )
+        .await
+    }
+
+    /// `reset`, announced with the caller's own words (one notice, not two,
+    /// when the reset is part of something bigger such as Start fresh).
+    pub async fn reset_saying(
+        &self,
+        kind: NoticeKind,
+        message: String,
+    ) -> Result<Notice, SandboxError> {
+        let mut link = self.lock().await;
+        let notice = link.replace(&self.pool, kind, message).await?;
+        drop(link);
+        self.emit(SessionEvent::Notice {
+            notice: notice.clone(),
+        });
+        Ok(notice)
     }
 
     /// The pid of the sandbox process right now (tests and metrics).
     pub async fn sandbox_pid(&self) -> u32 {
-        self.lock().await.sandbox.pid()
+        self.lock().await.sandbox().pid()
     }
 
     /// A second, independent connection to this session's sandbox, for the
     /// backend's own readers (graders, live charts, benchmarks).
     pub async fn sandbox_connection(&self) -> Result<MultiplexedConnection, SandboxError> {
-        self.lock().await.sandbox.connect().await
+        self.lock().await.sandbox().connect().await
+    }
+
+    /// Stops a script the backend's own work left running (a simulator
+    /// past its deadline, or one whose viewer left). If Redis cannot stop
+    /// it (it wrote, then looped), the sandbox is replaced and observers
+    /// are told.
+    pub async fn stop_runaway(&self) {
+        let sandbox_stopped = {
+            let link = self.link.lock().await;
+            link::stop_script(link.sandbox()).await
+        };
+        if !sandbox_stopped {
+            let mut link = self.lock().await;
+            let reason = "a live chart's script ran past its deadline and Redis could not stop it (it wrote data, then kept running), so the sandbox was killed";
+            if let Ok(notice) = link
+                .replace(
+                    &self.pool,
+                    NoticeKind::Restarted,
+                    ExecError::Restarted {
+                        reason: reason.into(),
+                    }
+                    .to_string(),
+                )
+                .await
+            {
+                drop(link);
+                self.emit(SessionEvent::Notice { notice });
+            }
+        }
     }
 
     /// The sandbox's private run dir (tests check its permissions).
     pub async fn sandbox_dir(&self) -> std::path::PathBuf {
-        self.lock().await.sandbox.dir().to_path_buf()
+        self.lock().await.sandbox().dir().to_path_buf()
     }
 
     /// Ends the sandbox process, and tells observers (open WebSockets
-    /// close, so a browser reconnects and finds the session gone).
+    /// close, so a browser reconnects and finds the session gone). The
+    /// process is killed before taking the lock, so a running script
+    /// cannot hold the session open.
     pub async fn close(&self) {
+        self.ended.send_replace(true);
         self.emit(SessionEvent::Ended);
-        let mut inner = self.lock().await;
-        inner.sandbox.kill_now();
-        let _ = inner.sandbox.wait_exit().await;
+        let pid = self.pid.load(Ordering::Acquire);
+        if pid != 0 {
+            sigkill(pid);
+        }
+        let mut link = self.link.lock().await;
+        link.sandbox_mut().kill_now();
+        let _ = link.sandbox_mut().wait_exit().await;
     }
 
     pub fn pool(&self) -> &SandboxPool {
@@ -188,164 +261,43 @@ impl Session {
     }
 }
 
-impl SessionInner {
-    async fn replace_sandbox(
-        &mut self,
-        pool: &SandboxPool,
-        kind: NoticeKind,
-        message: String,
-    ) -> Result<Notice, SandboxError> {
-        self.sandbox.kill_now();
-        let _ = self.sandbox.wait_exit().await;
-        let fresh = pool.acquire().await?;
-        self.conn = fresh.connect().await?;
-        self.sandbox = fresh;
-        self.queued = None;
-        Ok(Notice { kind, message })
-    }
-
-    async fn restart(&mut self, pool: &SandboxPool, reason: &str) -> Result<Notice, SandboxError> {
-        self.replace_sandbox(
-            pool,
-            NoticeKind::Restarted,
-            format!("Your sandbox was restarted and its data reset: {reason}."),
-        )
-        .await
-    }
-
-    /// Runs one command within `deadline`. Past it: SCRIPT KILL from a
-    /// second connection; if that cannot stop it, SIGKILL and a fresh
-    /// sandbox. A dead process is noticed and replaced before the command.
-    pub async fn execute(
-        &mut self,
-        pool: &SandboxPool,
-        args: &[Vec<u8>],
-        deadline: Duration,
-    ) -> Result<Executed, ExecError> {
-        let limits = &pool.spec().limits;
-        let mut notices = Vec::new();
-        if let Some(reason) = self.sandbox.check_exit().await {
-            notices.push(self.restart(pool, &reason).await?);
-        }
-        let mut cmd = redis::Cmd::new();
-        for arg in args {
-            cmd.arg(arg.as_slice());
-        }
-        let started = Instant::now();
-        let step = {
-            let SessionInner { sandbox, conn, .. } = &mut *self;
-            let request = conn.req_packed_command(&cmd);
-            tokio::pin!(request);
-            let outcome = tokio::select! {
-                result = &mut request => Some(result),
-                () = tokio::time::sleep(deadline) => None,
-            };
-            match outcome {
-                Some(result) => Step::Done(result),
-                // Past the deadline: try SCRIPT KILL on a second connection.
-                None if script_kill(sandbox).await => {
-                    notices.push(Notice {
-                        kind: NoticeKind::ScriptKilled,
-                        message: format!(
-                            "Your command ran past the {:.0} s deadline, so the console stopped it with SCRIPT KILL. Your data is intact.",
-                            deadline.as_secs_f64()
-                        ),
-                    });
-                    match tokio::time::timeout(KILL_GRACE, &mut request).await {
-                        Ok(result) => Step::Done(result),
-                        Err(_) => Step::Kill("a command ran past its deadline and could not be stopped"),
-                    }
-                }
-                None => Step::Kill(
-                    "a command ran past the deadline and could not be stopped (a script that writes and then loops is UNKILLABLE), so the sandbox was killed",
-                ),
-            }
-        };
-        let result = match step {
-            Step::Done(result) => result,
-            Step::Kill(reason) => return Err(self.kill_and_restart(pool, reason).await),
-        };
-        let elapsed = started.elapsed();
-        match result {
-            Ok(value) => {
-                let flush = is_script_memory_error(&value);
-                let mut budget = Budget::new(limits.reply_max_elements, limits.reply_max_bytes);
-                let reply = convert(value, &mut budget);
-                if flush {
-                    // On 8.2, leftover Lua garbage counts against maxmemory.
-                    let _ = self
-                        .conn
-                        .req_packed_command(redis::cmd("SCRIPT").arg("FLUSH"))
-                        .await;
-                }
-                Ok(Executed {
-                    reply,
-                    micros: micros(elapsed),
-                    notices,
-                })
-            }
-            Err(e) => {
-                tracing::debug!(kind = ?e.kind(), "sandbox connection failed: {e}");
-                // The connection broke. A dead process means a crash (for
-                // example Lua memory on 8.2); a live one closed us for a
-                // too-large reply, or sent a line redis-rs cannot parse.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                if let Some(reason) = self.sandbox.check_exit().await {
-                    let notice = self.restart(pool, &reason).await?;
-                    return Err(ExecError::Restarted(
-                        notice
-                            .message
-                            .trim_start_matches("Your sandbox was restarted and its data reset: ")
-                            .trim_end_matches('.')
-                            .to_owned(),
-                    ));
-                }
-                self.conn = self.sandbox.connect().await?;
-                self.queued = None;
-                if e.kind() == redis::ErrorKind::Parse {
-                    Err(ExecError::Unreadable)
-                } else {
-                    Err(ExecError::ConnectionClosed)
-                }
-            }
-        }
-    }
-
-    async fn kill_and_restart(&mut self, pool: &SandboxPool, reason: &str) -> ExecError {
-        match self.restart(pool, reason).await {
-            Ok(_) => ExecError::Restarted(reason.to_owned()),
-            Err(e) => ExecError::Sandbox(e),
-        }
-    }
-}
-
-/// Where a command ended up after its deadline.
-enum Step {
-    Done(redis::RedisResult<Value>),
-    Kill(&'static str),
-}
-
-/// SCRIPT KILL from a fresh connection; true when Redis confirmed it.
-async fn script_kill(sandbox: &Sandbox) -> bool {
-    let attempt = async {
-        let mut second = sandbox.connect().await.ok()?;
-        let value = second
-            .req_packed_command(redis::cmd("SCRIPT").arg("KILL"))
-            .await
-            .ok()?;
-        Some(matches!(value, Value::Okay))
+/// SIGKILL to the session's sandbox. It is our own child, not yet reaped
+/// (the link still holds it), so the pid cannot have been reused.
+#[allow(unsafe_code)]
+fn sigkill(pid: u32) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
     };
-    matches!(
-        tokio::time::timeout(KILL_GRACE, attempt).await,
-        Ok(Some(true))
-    )
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
 }
 
-fn is_script_memory_error(value: &Value) -> bool {
-    match value {
-        Value::ServerError(e) => e
-            .details()
-            .is_some_and(|d| d.contains("not enough memory") || d.contains("memory")),
-        _ => false,
+/// The session's link, held for one command (or a backend job); keeps the
+/// lock-free pid current when the sandbox is replaced.
+pub struct LinkGuard<'a> {
+    guard: tokio::sync::MutexGuard<'a, SandboxLink>,
+    session: &'a Session,
+}
+
+impl std::ops::Deref for LinkGuard<'_> {
+    type Target = SandboxLink;
+    fn deref(&self) -> &SandboxLink {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for LinkGuard<'_> {
+    fn deref_mut(&mut self) -> &mut SandboxLink {
+        &mut self.guard
+    }
+}
+
+impl Drop for LinkGuard<'_> {
+    fn drop(&mut self) {
+        self.session
+            .pid
+            .store(self.guard.sandbox().pid(), Ordering::Release);
     }
 }

@@ -1,5 +1,6 @@
-//! The app shell: header, routes, and the console state every page shares
-//! (so the transcript survives moving between lessons).
+//! The app shell: header, routes, and the state every page shares (so the
+//! transcript survives moving between lessons): one connection, the
+//! console's state and the charts' state, each its own context.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -7,14 +8,29 @@ use leptos_router::path;
 
 use crate::components::engine_badge::EngineBadge;
 use crate::components::theme_toggle::ThemeToggle;
-use crate::console::ConsoleState;
+use crate::console_state::ConsoleState;
+use crate::link::Connection;
 use crate::pages::{
-    console::ConsolePage, lesson::LessonPage, lesson_list::LessonList, not_found::NotFound,
+    console_page::ConsolePage, lesson_list::LessonList, lesson_page::LessonPage,
+    not_found::NotFound,
 };
+use crate::sim_state::SimState;
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(ConsoleState::start());
+    let connection = Connection::new();
+    let sims = SimState::new(connection);
+    let console = ConsoleState::new(
+        connection,
+        Callback::new(move |micros| sims.record_command(micros)),
+    );
+    connection.on_push(move |pushed| {
+        console.on_pushed(&pushed);
+        sims.on_pushed(&pushed);
+    });
+    provide_context(connection);
+    provide_context(console);
+    provide_context(sims);
     view! {
         <Router>
             <header class="shell-header">

@@ -1,7 +1,8 @@
-//! Small widgets, one file each.
+//! Widgets, one file each.
 
 pub mod anomaly_chart;
-pub mod console;
+pub mod chart_panel;
+pub mod console_view;
 pub mod engine_badge;
 pub mod latency_chart;
 pub mod memory_chart;

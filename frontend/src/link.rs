@@ -1,6 +1,8 @@
-//! The console's link to the server: a session (kept in localStorage so a
-//! reload keeps the sandbox) and a WebSocket that reconnects by itself.
+//! The connection to the server: a session (its id kept in localStorage so
+//! a reload keeps the sandbox) and a WebSocket that reconnects by itself.
 //! Requests carry a sequence number; replies resolve the matching waiter.
+//! Nothing connects until a console is on screen (`Connection::start`), so
+//! reading the outline never costs the learner one of their sandboxes.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -14,9 +16,14 @@ use gloo::net::websocket::Message;
 use gloo::storage::{LocalStorage, Storage};
 use gloo::timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use protocol::{ClientMessage, ErrorBody, Notice, ServerMessage, SessionCreated};
+use protocol::{
+    ApiError, ChartFrame, ClientMessage, ErrorBody, ErrorCode, Notice, NoticeKind, ServerMessage,
+    SessionCreated,
+};
 
 const SESSION_KEY: &str = "redis-tutor.session";
+/// Longest wait between two attempts to get a sandbox, in seconds.
+const RETRY_MAX_S: u32 = 60;
 
 /// The console's session id, once it has one.
 pub fn session_id() -> Option<String> {
@@ -24,41 +31,65 @@ pub fn session_id() -> Option<String> {
 }
 
 /// What the connection indicator shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkStatus {
+    /// No console has been shown yet, so no sandbox was asked for.
+    Idle,
     Connecting,
     Connected,
     Reconnecting,
+    /// The server would not give this browser a sandbox (too many of them,
+    /// the host is full…): its own words, and when the next try is.
+    Refused {
+        message: String,
+        retry_in_s: u32,
+    },
 }
 
 impl LinkStatus {
-    pub fn label(self) -> &'static str {
+    pub fn label(&self) -> &'static str {
         match self {
-            LinkStatus::Connecting => "Connecting…",
+            LinkStatus::Idle | LinkStatus::Connecting => "Connecting…",
             LinkStatus::Connected => "Connected",
             LinkStatus::Reconnecting => "Reconnecting…",
+            LinkStatus::Refused { .. } => "No sandbox",
         }
     }
 }
 
-/// A failure to show in the transcript.
-pub fn local_error(code: &str, message: &str) -> ErrorBody {
+/// A failure made in the browser, shaped like the server's.
+pub fn local_error(code: ErrorCode, message: &str) -> ErrorBody {
     ErrorBody {
-        code: code.to_owned(),
+        code,
         message: message.to_owned(),
     }
 }
 
+/// What the server sends without being asked, and what the link itself
+/// has to tell.
+pub enum Pushed {
+    Notice(Notice),
+    Frame(ChartFrame),
+    /// The server's transaction state, sent when a socket opens.
+    SessionState {
+        in_multi: bool,
+    },
+    /// A socket is up and answering; `fresh` when it is a new sandbox (so
+    /// the lesson on screen must load its data again).
+    Connected {
+        fresh: bool,
+    },
+}
+
 #[derive(Default)]
-pub struct Link {
+struct Link {
     outbox: RefCell<Option<mpsc::UnboundedSender<String>>>,
     pending: RefCell<HashMap<u64, oneshot::Sender<ServerMessage>>>,
     next_seq: Cell<u64>,
 }
 
 impl Link {
-    /// Sends a message and waits for the reply with the same `seq`.
-    pub async fn request(&self, make: impl FnOnce(u64) -> ClientMessage) -> ServerMessage {
+    async fn request(&self, make: impl FnOnce(u64) -> ClientMessage) -> ServerMessage {
         let seq = self.next_seq.get() + 1;
         self.next_seq.set(seq);
         let (tx, rx) = oneshot::channel();
@@ -73,7 +104,7 @@ impl Link {
             return ServerMessage::Error {
                 seq,
                 error: local_error(
-                    "not_connected",
+                    ErrorCode::NotConnected,
                     "The console is not connected to your sandbox right now; it reconnects by itself, so try again in a moment.",
                 ),
             };
@@ -82,21 +113,29 @@ impl Link {
         rx.await.unwrap_or(ServerMessage::Error {
             seq,
             error: local_error(
-                "connection_lost",
+                ErrorCode::ConnectionLost,
                 "The connection dropped before the reply arrived. The command may or may not have run; the console is reconnecting.",
             ),
         })
     }
 
+    /// Hands a reply to its waiter; returns what nobody asked for.
     fn resolve(&self, message: ServerMessage) -> Option<Pushed> {
         let seq = match &message {
             ServerMessage::Result { seq, .. }
             | ServerMessage::Error { seq, .. }
             | ServerMessage::ResetDone { seq }
-            | ServerMessage::Started { seq }
-            | ServerMessage::Pong { seq } => *seq,
+            | ServerMessage::Ack { seq }
+            | ServerMessage::Pong { seq }
+            | ServerMessage::LessonOpened { seq, .. }
+            | ServerMessage::BlockRan { seq, .. } => *seq,
             ServerMessage::Notice { notice } => return Some(Pushed::Notice(notice.clone())),
             ServerMessage::Frame { frame } => return Some(Pushed::Frame(frame.clone())),
+            ServerMessage::SessionState { in_multi } => {
+                return Some(Pushed::SessionState {
+                    in_multi: *in_multi,
+                })
+            }
         };
         match self.pending.borrow_mut().remove(&seq) {
             Some(waiter) => {
@@ -106,7 +145,7 @@ impl Link {
             // Errors without a request (seq 0) are worth showing.
             None => match message {
                 ServerMessage::Error { error, .. } => Some(Pushed::Notice(Notice {
-                    kind: protocol::NoticeKind::Restarted,
+                    kind: NoticeKind::Restarted,
                     message: error.message,
                 })),
                 _ => None,
@@ -118,6 +157,52 @@ impl Link {
         // Dropping the senders makes every waiter see `connection_lost`.
         self.pending.borrow_mut().clear();
         *self.outbox.borrow_mut() = None;
+    }
+}
+
+type PushHandler = Rc<dyn Fn(Pushed)>;
+
+/// The page's one connection, shared by the console and the charts.
+#[derive(Clone, Copy)]
+pub struct Connection {
+    link: StoredValue<Rc<Link>, leptos::prelude::LocalStorage>,
+    pub status: RwSignal<LinkStatus>,
+    handler: StoredValue<Option<PushHandler>, leptos::prelude::LocalStorage>,
+}
+
+impl Connection {
+    pub fn new() -> Connection {
+        Connection {
+            link: StoredValue::new_local(Rc::new(Link::default())),
+            status: RwSignal::new(LinkStatus::Idle),
+            handler: StoredValue::new_local(None),
+        }
+    }
+
+    /// Where pushed messages go (set once, before `start`).
+    pub fn on_push(&self, handler: impl Fn(Pushed) + 'static) {
+        self.handler.set_value(Some(Rc::new(handler)));
+    }
+
+    /// Sends a message and waits for the reply with the same `seq`.
+    pub async fn request(&self, make: impl FnOnce(u64) -> ClientMessage) -> ServerMessage {
+        let link = self.link.get_value();
+        link.request(make).await
+    }
+
+    /// Connects, once: called when a console comes into view.
+    pub fn start(&self) {
+        if self.status.get_untracked() != LinkStatus::Idle {
+            return;
+        }
+        self.status.set(LinkStatus::Connecting);
+        let handler = self.handler.get_value();
+        let push = move |pushed| {
+            if let Some(handler) = &handler {
+                handler(pushed);
+            }
+        };
+        leptos::task::spawn_local(run(self.link.get_value(), self.status, push));
     }
 }
 
@@ -134,88 +219,147 @@ fn ws_url(session: &str) -> Option<String> {
     ))
 }
 
-async fn new_session() -> Option<String> {
-    let response = Request::post("/api/sessions").send().await.ok()?;
+/// Why no sandbox was given, and how long the server asks us to wait.
+struct Refusal {
+    message: String,
+    retry_after_s: Option<u32>,
+}
+
+async fn new_session() -> Result<String, Refusal> {
+    let response = Request::post("/api/sessions")
+        .send()
+        .await
+        .map_err(|e| Refusal {
+            message: format!("The server could not be reached ({e})."),
+            retry_after_s: None,
+        })?;
     if !response.ok() {
-        return None;
+        let retry_after_s = response
+            .headers()
+            .get("retry-after")
+            .and_then(|s| s.trim().parse().ok());
+        let status = response.status();
+        let message = match response.json::<ApiError>().await {
+            Ok(err) => err.error.message,
+            Err(_) => format!("The server answered {status}."),
+        };
+        return Err(Refusal {
+            message,
+            retry_after_s,
+        });
     }
-    let created: SessionCreated = response.json().await.ok()?;
+    let created: SessionCreated = response.json().await.map_err(|e| Refusal {
+        message: format!("The server sent something unexpected ({e})."),
+        retry_after_s: None,
+    })?;
     let _ = LocalStorage::set(SESSION_KEY, &created.session);
-    Some(created.session)
+    Ok(created.session)
 }
 
-/// What the server sends without being asked.
-pub enum Pushed {
-    Notice(Notice),
-    Frame(protocol::ChartFrame),
+/// Shows the refusal with a countdown, one second at a time.
+async fn count_down(status: RwSignal<LinkStatus>, message: String, seconds: u32) {
+    for left in (1..=seconds).rev() {
+        status.set(LinkStatus::Refused {
+            message: message.clone(),
+            retry_in_s: left,
+        });
+        TimeoutFuture::new(1_000).await;
+    }
+    status.set(LinkStatus::Connecting);
 }
 
-/// Keeps the link up for the life of the page. `on_push` receives pushed
-/// notices (sandbox restarted, a new session) and chart frames.
-pub fn run(link: Rc<Link>, status: RwSignal<LinkStatus>, on_push: impl Fn(Pushed) + 'static) {
-    leptos::task::spawn_local(async move {
-        let mut failures = 0u32;
-        loop {
-            let session = match LocalStorage::get::<String>(SESSION_KEY).ok() {
-                Some(id) => Some(id),
-                None => new_session().await,
-            };
-            let Some(session) = session else {
-                status.set(LinkStatus::Reconnecting);
-                TimeoutFuture::new(2_000).await;
-                continue;
-            };
-            let Some(socket) = ws_url(&session).and_then(|url| WebSocket::open(&url).ok()) else {
-                status.set(LinkStatus::Reconnecting);
-                TimeoutFuture::new(2_000).await;
-                continue;
-            };
-            let (mut write, mut read) = socket.split();
-            let (outbox, mut queue) = mpsc::unbounded::<String>();
-            *link.outbox.borrow_mut() = Some(outbox);
-            leptos::task::spawn_local(async move {
-                while let Some(text) = queue.next().await {
-                    if write.send(Message::Text(text)).await.is_err() {
-                        break;
-                    }
+/// Keeps the link up for the life of the page.
+async fn run(link: Rc<Link>, status: RwSignal<LinkStatus>, push: impl Fn(Pushed) + 'static) {
+    let push = Rc::new(push);
+    let mut failures = 0u32;
+    let mut refusals = 0u32;
+    loop {
+        let (session, fresh) = match session_id() {
+            Some(id) => (id, false),
+            None => match new_session().await {
+                Ok(id) => {
+                    refusals = 0;
+                    (id, true)
                 }
-            });
-            // The first Pong proves the session is alive.
-            let probe = link.clone();
+                Err(refusal) => {
+                    // Back off: the limits that refuse us are per minute.
+                    refusals += 1;
+                    let wait = refusal
+                        .retry_after_s
+                        .unwrap_or_else(|| (5 << refusals.min(4)).min(RETRY_MAX_S));
+                    count_down(status, refusal.message, wait).await;
+                    continue;
+                }
+            },
+        };
+        let Some(socket) = ws_url(&session).and_then(|url| WebSocket::open(&url).ok()) else {
+            status.set(LinkStatus::Reconnecting);
+            TimeoutFuture::new(2_000).await;
+            continue;
+        };
+        let (mut write, mut read) = socket.split();
+        let (outbox, mut queue) = mpsc::unbounded::<String>();
+        *link.outbox.borrow_mut() = Some(outbox);
+        leptos::task::spawn_local(async move {
+            while let Some(text) = queue.next().await {
+                if write.send(Message::Text(text)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        // The first answer on this socket (its session state, or the Pong)
+        // proves the session is alive.
+        let connected = Rc::new(Cell::new(false));
+        let mark_connected = {
+            let connected = connected.clone();
+            let push = push.clone();
+            move || {
+                if !connected.replace(true) {
+                    status.set(LinkStatus::Connected);
+                    push(Pushed::Connected { fresh });
+                }
+            }
+        };
+        {
+            let link = link.clone();
+            let mark_connected = mark_connected.clone();
             leptos::task::spawn_local(async move {
                 if let ServerMessage::Pong { .. } =
-                    probe.request(|seq| ClientMessage::Ping { seq }).await
+                    link.request(|seq| ClientMessage::Ping { seq }).await
                 {
-                    status.set(LinkStatus::Connected);
+                    mark_connected();
                 }
             });
-            let mut answered = false;
-            while let Some(Ok(Message::Text(text))) = read.next().await {
-                answered = true;
-                failures = 0;
-                if let Ok(message) = serde_json::from_str::<ServerMessage>(&text) {
-                    if let Some(pushed) = link.resolve(message) {
-                        on_push(pushed);
-                    }
-                }
-            }
-            link.fail_pending();
-            status.set(LinkStatus::Reconnecting);
-            if !answered {
-                failures += 1;
-                if failures >= 2 {
-                    // The session is gone (expired or the server restarted).
-                    LocalStorage::delete(SESSION_KEY);
-                    failures = 0;
-                    on_push(Pushed::Notice(Notice {
-                        kind: protocol::NoticeKind::Restarted,
-                        message:
-                            "Your previous sandbox had expired, so you now have a new, empty one."
-                                .to_owned(),
-                    }));
-                }
-            }
-            TimeoutFuture::new(if answered { 300 } else { 1_500 }).await;
         }
-    });
+        let mut answered = false;
+        while let Some(Ok(Message::Text(text))) = read.next().await {
+            answered = true;
+            failures = 0;
+            if let Ok(message) = serde_json::from_str::<ServerMessage>(&text) {
+                let opening = matches!(message, ServerMessage::SessionState { .. });
+                if let Some(pushed) = link.resolve(message) {
+                    push(pushed);
+                }
+                if opening {
+                    mark_connected();
+                }
+            }
+        }
+        link.fail_pending();
+        status.set(LinkStatus::Reconnecting);
+        if !answered {
+            failures += 1;
+            if failures >= 2 {
+                // The session is gone (expired or the server restarted).
+                LocalStorage::delete(SESSION_KEY);
+                failures = 0;
+                push(Pushed::Notice(Notice {
+                    kind: NoticeKind::Restarted,
+                    message: "Your previous sandbox had expired, so you now have a new, empty one."
+                        .to_owned(),
+                }));
+            }
+        }
+        TimeoutFuture::new(if answered { 300 } else { 1_500 }).await;
+    }
 }

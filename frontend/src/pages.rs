@@ -1,6 +1,6 @@
 //! One file per route.
 
-pub mod console;
-pub mod lesson;
+pub mod console_page;
 pub mod lesson_list;
+pub mod lesson_page;
 pub mod not_found;

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod fallback;
+mod hints;
+
 /// One command (or subcommand) as `COMMAND DOCS` describes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandDoc {
@@ -45,76 +48,6 @@ pub struct ArgDoc {
     pub multiple_token: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arguments: Vec<ArgDoc>,
-}
-
-impl ArgDoc {
-    /// The argument as the Redis docs write it: `key`, `[NX | XX]`,
-    /// `score member [score member ...]`.
-    pub fn syntax(&self) -> String {
-        let value = match self.kind.as_str() {
-            "oneof" => {
-                let inner = join(&self.arguments, " | ");
-                if self.optional {
-                    inner
-                } else {
-                    format!("<{inner}>")
-                }
-            }
-            "block" => join(&self.arguments, " "),
-            "pure-token" => String::new(),
-            _ => self.display.clone().unwrap_or_else(|| self.name.clone()),
-        };
-        let mut one = match (&self.token, value.is_empty()) {
-            (Some(token), true) => token.clone(),
-            (Some(token), false) => format!("{token} {value}"),
-            (None, _) => value,
-        };
-        if self.multiple {
-            let repeat = if self.multiple_token || self.token.is_none() {
-                one.clone()
-            } else {
-                one.trim_start_matches(self.token.as_deref().unwrap_or(""))
-                    .trim()
-                    .to_owned()
-            };
-            one = format!("{one} [{repeat} ...]");
-        }
-        if self.optional {
-            format!("[{one}]")
-        } else {
-            one
-        }
-    }
-
-    fn matches_token(&self, word: &str) -> bool {
-        match (&self.token, self.kind.as_str()) {
-            (Some(token), _) => token.eq_ignore_ascii_case(word),
-            (None, "oneof") => self.arguments.iter().any(|a| a.matches_token(word)),
-            (None, "block") => self
-                .arguments
-                .first()
-                .is_some_and(|a| a.matches_token(word)),
-            _ => false,
-        }
-    }
-
-    /// How many words this argument takes when present once.
-    fn width(&self) -> usize {
-        let value = match self.kind.as_str() {
-            "pure-token" => 0,
-            "oneof" => self.arguments.iter().map(ArgDoc::width).max().unwrap_or(1),
-            "block" => self.arguments.iter().map(ArgDoc::width).sum(),
-            _ => 1,
-        };
-        value + usize::from(self.token.is_some())
-    }
-}
-
-fn join(args: &[ArgDoc], separator: &str) -> String {
-    args.iter()
-        .map(ArgDoc::syntax)
-        .collect::<Vec<_>>()
-        .join(separator)
 }
 
 /// Every command the engine documents, for completion and hints.
@@ -234,13 +167,26 @@ impl CommandCatalog {
         })
     }
 
-    /// The grey hint after the input: the arguments still to type.
+    /// The grey hint after the input: the arguments still to type. Words
+    /// are split as the console splits them (quotes keep a script one
+    /// word), and only once the input ends with a space.
     pub fn hint(&self, input: &str) -> Option<String> {
         if !input.ends_with(' ') {
             return None;
         }
-        let words: Vec<&str> = input.split_whitespace().collect();
-        let (doc, used) = self.resolve(&words)?;
+        let split = crate::args::split_args(input.as_bytes()).ok()?;
+        let owned: Vec<String> = split
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        let words: Vec<&str> = owned.iter().map(String::as_str).collect();
+        // Module commands may be listed with no arguments at all.
+        let (doc, used) = match self.resolve(&words) {
+            Some((doc, used)) if !doc.arguments.is_empty() || !doc.subcommands.is_empty() => {
+                (doc, used)
+            }
+            found => fallback::resolve(&words).or(found)?,
+        };
         if !doc.subcommands.is_empty() && used == 1 && doc.arguments.is_empty() {
             let subs: Vec<&str> = doc
                 .subcommands
@@ -249,8 +195,7 @@ impl CommandCatalog {
                 .collect();
             return (words.len() == 1).then(|| format!("<{}>", subs.join(" | ")));
         }
-        let rest = remaining(&doc.arguments, &words[used..]);
-        (!rest.is_empty()).then_some(rest)
+        hints::remaining(&doc.arguments, &words[used..])
     }
 
     /// A notice for deprecated commands: since when, and what to use.
@@ -268,49 +213,6 @@ impl CommandCatalog {
             doc.name
         ))
     }
-}
-
-/// Walks the typed words through the argument list and renders what is
-/// left. Optional arguments whose token was not typed are skipped over.
-fn remaining(args: &[ArgDoc], typed: &[&str]) -> String {
-    let mut index = 0;
-    let mut pending = 0usize;
-    let mut repeating = false;
-    for word in typed {
-        if pending > 0 {
-            pending -= 1;
-            continue;
-        }
-        loop {
-            let Some(arg) = args.get(index) else {
-                return String::new();
-            };
-            if arg.optional && !arg.matches_token(word) {
-                index += 1;
-                continue;
-            }
-            pending = arg.width().saturating_sub(1);
-            repeating = arg.multiple;
-            if !arg.multiple {
-                index += 1;
-            }
-            break;
-        }
-    }
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(arg) = args.get(index) {
-        if repeating && pending == 0 {
-            // The repeatable group was typed once: only its repetition is left.
-            let mut again = arg.clone();
-            again.optional = true;
-            again.multiple = false;
-            let once = again.syntax();
-            parts.push(format!("{} ...]", once.trim_end_matches(']')));
-            index += 1;
-        }
-    }
-    parts.extend(args.iter().skip(index).map(ArgDoc::syntax));
-    parts.join(" ")
 }
 
 #[cfg(test)]
@@ -429,6 +331,29 @@ mod tests {
         assert_eq!(c.hint("zadd k 1 a ").unwrap(), "[score member ...]");
         assert_eq!(c.hint("CONFIG ").unwrap(), "<GET | SET>");
         assert_eq!(c.hint("ZADD"), None, "no hint until a space");
+    }
+
+    #[test]
+    fn module_commands_without_docs_get_fallback_hints_and_real_docs_win() {
+        let c = catalog();
+        let search = c.hint("FT.SEARCH idx ").unwrap();
+        assert!(search.starts_with("query [NOCONTENT]"), "{search}");
+        let documented = CommandCatalog {
+            commands: vec![CommandDoc {
+                name: "VSIM".into(),
+                arguments: vec![arg("key", "key"), arg("documented", "string")],
+                ..CommandDoc::default()
+            }],
+        };
+        assert_eq!(documented.hint("VSIM k ").as_deref(), Some("documented"));
+        // Redis 8.2.3 lists VSIM with no arguments: the fallback answers.
+        let listed = CommandCatalog {
+            commands: vec![CommandDoc {
+                name: "VSIM".into(),
+                ..CommandDoc::default()
+            }],
+        };
+        assert!(listed.hint("VSIM k ").unwrap().starts_with("<ELE element"));
     }
 
     #[test]

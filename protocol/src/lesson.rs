@@ -70,7 +70,12 @@ pub struct TaskResult {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckResult {
+    /// The command the check ran.
     pub command: String,
+    /// What the check asks, in the lesson's terms, when the lesson says it
+    /// (show it instead of `command`, which may be an internal script).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub passed: bool,
     /// What differed, when it failed.
     pub detail: Option<String>,

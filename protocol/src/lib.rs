@@ -1,7 +1,11 @@
-//! Typed messages shared by the redis-tutor browser app and its server.
+//! What the redis-tutor browser app and its server share: the typed
+//! messages of both boundaries (HTTP and WebSocket), the error codes, the
+//! simulator bounds, and the pure logic both sides run on a console line
+//! (redis-cli's argument splitting and paste rules, `format_cli`, command
+//! hints).
 //!
-//! This crate is serde-only on purpose: it compiles for wasm32 and native,
-//! so neither side can drift from the other's idea of a message.
+//! It depends on serde alone, so it compiles for wasm32 and native and
+//! neither side can drift from the other's idea of a message.
 
 pub mod args;
 pub mod charts;
@@ -12,6 +16,7 @@ pub mod lesson;
 pub mod paste;
 pub mod reply;
 pub mod session;
+pub mod sim_limits;
 
 pub use args::{parse_line, split_args, CommandLine, SplitError};
 pub use charts::{
@@ -20,10 +25,10 @@ pub use charts::{
 };
 pub use commands::{ArgDoc, CommandCatalog, CommandDoc, Completion};
 pub use engine::EngineInfo;
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use lesson::{CheckResult, LessonBlock, LessonPage, LessonSummary, LessonTask, TaskResult};
-pub use reply::{format_cli, Reply};
+pub use reply::{format_cli, format_cli_for, output_mode, OutputMode, Reply};
 pub use session::{
-    ClientMessage, ExecRequest, ExecResponse, Notice, NoticeKind, ServerMessage, SessionCreated,
-    SessionEvent,
+    BlockLine, ClientMessage, ExecRequest, ExecResponse, Notice, NoticeKind, ServerMessage,
+    SessionCreated, SessionEvent,
 };

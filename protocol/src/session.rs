@@ -56,6 +56,9 @@ pub enum NoticeKind {
     Reset,
     /// A script ran past the deadline and was stopped with SCRIPT KILL.
     ScriptKilled,
+    /// Something the server did for the learner, worth knowing but not a
+    /// warning (a lesson's starting data loaded).
+    Info,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +155,35 @@ pub enum ClientMessage {
     CompareEmbeddings {
         seq: u64,
     },
+    /// The learner opened lesson `lesson` (its slug): load its starting
+    /// data if this sandbox does not have it yet, and end a transaction
+    /// left open elsewhere. Answered by `LessonOpened`.
+    OpenLesson {
+        seq: u64,
+        lesson: String,
+    },
+    /// Run block `block` (0-based, as in `LessonPage::blocks`) of lesson
+    /// `lesson` exactly as the lesson test runs it: a strict block line by
+    /// line as written, any other with the paste conveniences. Answered by
+    /// `BlockRan`.
+    RunBlock {
+        seq: u64,
+        lesson: String,
+        block: usize,
+    },
+}
+
+/// One line of a block run by `RunBlock`: what was sent and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockLine {
+    /// The line as sent to the gateway.
+    pub line: String,
+    /// The reply, when the gateway ran the line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ExecResponse>,
+    /// The refusal or failure, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
 }
 
 /// Server → browser. Replies echo the request's `seq`.
@@ -167,22 +199,46 @@ pub enum ServerMessage {
         seq: u64,
         error: ErrorBody,
     },
+    /// The sandbox was replaced by a fresh one (answers `Reset`).
     ResetDone {
         seq: u64,
     },
+    /// Answers `Ping`.
     Pong {
         seq: u64,
     },
     Notice {
         notice: Notice,
     },
-    /// A simulation started (`seq` echoes the request).
-    Started {
+    /// The request was carried out: a simulation started or stopped, a
+    /// spike or a consumer kill was delivered, a measurement's frame was
+    /// sent just before this.
+    Ack {
         seq: u64,
     },
     /// A live chart frame.
     Frame {
         frame: ChartFrame,
+    },
+    /// Sent once when a socket opens: the session's state on the server,
+    /// so a reloaded page shows the real `(TX)` prompt.
+    SessionState {
+        in_multi: bool,
+    },
+    /// Answers `OpenLesson`. `notice` says what was done (starting data
+    /// loaded, an open transaction discarded), if anything.
+    LessonOpened {
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notice: Option<Notice>,
+        in_multi: bool,
+    },
+    /// Answers `RunBlock`: every line of the block in order. A block stops
+    /// at its first failure only where the lesson test would.
+    BlockRan {
+        seq: u64,
+        lines: Vec<BlockLine>,
+        in_multi: bool,
     },
 }
 

@@ -269,9 +269,14 @@ impl PlainRedis {
     fn start(server: &Path) -> anyhow::Result<PlainRedis> {
         let dir = tempfile::tempdir()?;
         let socket = dir.path().join("redis.sock");
+        // Its own dir, no persistence: nothing lands in the caller's cwd
+        // (a stray dump.rdb once ended up in the repository root).
         let child = Command::new(server)
-            .args(["--port", "0", "--save", "", "--unixsocket"])
+            .args(["--port", "0", "--save", "", "--appendonly", "no"])
+            .arg("--unixsocket")
             .arg(&socket)
+            .arg("--dir")
+            .arg(dir.path())
             .stdout(Stdio::null())
             .spawn()?;
         for _ in 0..200 {

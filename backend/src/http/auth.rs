@@ -13,7 +13,15 @@ use crate::state::AppState;
 pub struct BearerSession(pub Arc<Session>);
 
 const MISSING: &str = "This call needs `Authorization: Bearer <session>`: create a session with POST /api/sessions first.";
-const UNKNOWN: &str = "That session does not exist (it may have expired after 15 idle minutes): create a new one with POST /api/sessions.";
+
+/// The refusal for a session id that is not (or no longer) known; the
+/// idle time it quotes is the configured one.
+pub fn unknown_session(state: &AppState) -> HttpError {
+    let minutes = state.sessions.pool().spec().limits.idle_secs.div_ceil(60);
+    HttpError::Unauthorized(format!(
+        "That session does not exist (it may have expired after {minutes} idle minutes): create a new one with POST /api/sessions."
+    ))
+}
 
 impl FromRequestParts<AppState> for BearerSession {
     type Rejection = HttpError;
@@ -23,16 +31,16 @@ impl FromRequestParts<AppState> for BearerSession {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or(HttpError::Unauthorized(MISSING))?;
+            .ok_or_else(|| HttpError::Unauthorized(MISSING.into()))?;
         let id = header
             .strip_prefix("Bearer ")
             .map(str::trim)
             .filter(|id| !id.is_empty())
-            .ok_or(HttpError::Unauthorized(MISSING))?;
+            .ok_or_else(|| HttpError::Unauthorized(MISSING.into()))?;
         state
             .sessions
             .get(id)
             .map(BearerSession)
-            .ok_or(HttpError::Unauthorized(UNKNOWN))
+            .ok_or_else(|| unknown_session(state))
     }
 }

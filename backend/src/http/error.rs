@@ -1,9 +1,10 @@
-//! Every HTTP failure becomes the one JSON shape in `protocol::ApiError`.
+//! Every HTTP failure becomes the one JSON shape in `protocol::ApiError`,
+//! its status decided from the typed `ErrorCode` in one place.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use protocol::ApiError;
+use protocol::{ApiError, ErrorBody, ErrorCode};
 
 use crate::gateway::GatewayError;
 use crate::sandbox::SandboxError;
@@ -14,9 +15,9 @@ pub enum HttpError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
-    Unauthorized(&'static str),
+    Unauthorized(String),
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     #[error(transparent)]
     Gateway(#[from] GatewayError),
     #[error(transparent)]
@@ -25,54 +26,51 @@ pub enum HttpError {
     Sandbox(#[from] SandboxError),
 }
 
-fn gateway_status(code: &str) -> StatusCode {
+/// The HTTP status for each code.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode::*;
     match code {
-        "line_too_long" | "reply_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-        "unreadable_reply" => StatusCode::UNPROCESSABLE_ENTITY,
-        "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
-        "busy" => StatusCode::CONFLICT,
-        "sandbox_restarted" | "sandbox_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
-        "invalid_arguments" | "invalid_repeat" | "empty_line" | "too_many_arguments" => {
-            StatusCode::BAD_REQUEST
+        LineTooLong | ReplyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        UnreadableReply => StatusCode::UNPROCESSABLE_ENTITY,
+        RateLimited | SpawnRate | TooManySandboxes | TooManySockets => {
+            StatusCode::TOO_MANY_REQUESTS
         }
-        _ => StatusCode::FORBIDDEN,
-    }
-}
-
-fn sandbox_status(error: &SandboxError) -> (StatusCode, &'static str) {
-    match error {
-        SandboxError::Capacity(_) => (StatusCode::SERVICE_UNAVAILABLE, "server_full"),
-        SandboxError::SpawnRate => (StatusCode::TOO_MANY_REQUESTS, "spawn_rate"),
-        SandboxError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
-        SandboxError::Spawn(_) | SandboxError::Connect(_) => {
-            (StatusCode::SERVICE_UNAVAILABLE, "sandbox_unavailable")
+        Busy => StatusCode::CONFLICT,
+        SandboxRestarted | SandboxUnavailable | ServerFull | ShuttingDown => {
+            StatusCode::SERVICE_UNAVAILABLE
         }
+        InvalidArguments | InvalidRepeat | EmptyLine | TooManyArguments | InvalidRequest
+        | ProtocolViolation | SetupFailed | SimulationFailed => StatusCode::BAD_REQUEST,
+        NotFound => StatusCode::NOT_FOUND,
+        Unauthorized => StatusCode::UNAUTHORIZED,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        CommandRefused | SubcommandRefused | ConfigRefused | InfoRefused | BlockingForever
+        | BlockingTimeout | TransactionFull => StatusCode::FORBIDDEN,
+        ConnectionLost | NotConnected | Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl HttpError {
-    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            HttpError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            HttpError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            HttpError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
-            HttpError::Gateway(e) => (gateway_status(e.code()), e.code()),
-            HttpError::Registry(RegistryError::PerIpLimit(_)) => {
-                (StatusCode::TOO_MANY_REQUESTS, "too_many_sandboxes")
-            }
-            HttpError::Registry(RegistryError::PerIpRate(_)) => {
-                (StatusCode::TOO_MANY_REQUESTS, "spawn_rate")
-            }
-            HttpError::Registry(RegistryError::Sandbox(e)) | HttpError::Sandbox(e) => {
-                sandbox_status(e)
-            }
+            HttpError::NotFound(_) => ErrorCode::NotFound,
+            HttpError::Unauthorized(_) => ErrorCode::Unauthorized,
+            HttpError::BadRequest { code, .. } => *code,
+            HttpError::Gateway(e) => e.code(),
+            HttpError::Registry(e) => e.code(),
+            HttpError::Sandbox(e) => e.code(),
         }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody::new(self.code(), self.to_string())
     }
 }
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        (status, Json(ApiError::new(code, self.to_string()))).into_response()
+        let code = self.code();
+        (status_of(code), Json(ApiError::new(code, self.to_string()))).into_response()
     }
 }

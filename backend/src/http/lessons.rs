@@ -1,4 +1,7 @@
-//! `GET /api/lessons`, `GET /api/lessons/<slug>` and `GET /api/engine`.
+//! The course over HTTP: `GET /api/lessons`, `GET /api/lessons/<slug>`,
+//! `GET /api/engine`, `GET /api/commands`, "Start fresh"
+//! (`POST /api/lessons/<slug>/start`) and a task's check
+//! (`POST /api/lessons/<slug>/tasks/<index>/check`).
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -22,7 +25,7 @@ pub async fn page(
         .map(Json)
         .ok_or_else(|| {
             HttpError::NotFound(format!(
-                "There is no lesson `{slug}`; GET /api/lessons lists them."
+                "There is no lesson `{slug}`; the lesson list shows every lesson."
             ))
         })
 }
@@ -42,7 +45,7 @@ fn find_lesson<'a>(
 ) -> Result<&'a crate::lessons::Lesson, HttpError> {
     state.course.find(slug).ok_or_else(|| {
         HttpError::NotFound(format!(
-            "There is no lesson `{slug}`; GET /api/lessons lists them."
+            "There is no lesson `{slug}`; the lesson list shows every lesson."
         ))
     })
 }
@@ -55,24 +58,24 @@ pub async fn start(
     BearerSession(session): BearerSession,
 ) -> Result<Json<protocol::Notice>, HttpError> {
     let lesson = find_lesson(&state, &slug)?;
-    session.reset().await?;
+    let title = &lesson.meta.title;
+    let message = match lesson.meta.setup.len() {
+        0 => format!("Fresh, empty sandbox for “{title}”: this lesson needs no starting data."),
+        1 => format!("Fresh sandbox for “{title}”, with its starting data loaded (1 command)."),
+        n => format!("Fresh sandbox for “{title}”, with its starting data loaded ({n} commands)."),
+    };
+    // One notice for the whole of Start fresh: in this reply, and to the
+    // session's other tabs and observers through its event stream.
+    let notice = state
+        .sessions
+        .reset_saying(&session, protocol::NoticeKind::Info, message)
+        .await?;
     crate::lessons::runner::run_setup(&state.gateway, &session, lesson)
         .await
         .map_err(|message| HttpError::BadRequest {
-            code: "setup_failed",
+            code: protocol::ErrorCode::SetupFailed,
             message,
         })?;
-    let notice = protocol::Notice {
-        kind: protocol::NoticeKind::Reset,
-        message: format!(
-            "Fresh sandbox for “{}”: {} setup command(s) loaded its starting data.",
-            lesson.meta.title,
-            lesson.meta.setup.len()
-        ),
-    };
-    session.emit(protocol::SessionEvent::Notice {
-        notice: notice.clone(),
-    });
     Ok(Json(notice))
 }
 

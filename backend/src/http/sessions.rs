@@ -32,7 +32,7 @@ pub async fn exec(
     body: Result<Json<ExecRequest>, JsonRejection>,
 ) -> Result<Json<ExecResponse>, HttpError> {
     let Json(request) = body.map_err(|e| HttpError::BadRequest {
-        code: "invalid_request",
+        code: protocol::ErrorCode::InvalidRequest,
         message: format!(
             "The body must be JSON like {{\"line\":\"PING\"}} with valid UTF-8 text ({}).",
             e.body_text()
@@ -45,8 +45,11 @@ pub async fn exec(
     Ok(Json(response))
 }
 
-pub async fn reset(BearerSession(session): BearerSession) -> Result<Json<Notice>, HttpError> {
-    Ok(Json(session.reset().await?))
+pub async fn reset(
+    State(state): State<AppState>,
+    BearerSession(session): BearerSession,
+) -> Result<Json<Notice>, HttpError> {
+    Ok(Json(state.sessions.reset(&session).await?))
 }
 
 pub async fn delete(

@@ -1,13 +1,16 @@
-//! Runs a lesson the way a learner would, in one session: its setup, every
-//! runnable block in order (with the console's paste rules), and every
-//! task's solution and checks. Used by `make test` and by
-//! `redis-tutor check-lessons`; each problem names the file and line.
+//! Runs lessons in a learner's session: one block for the Run button
+//! (`run_block`), the starting data (`run_setup`), a task's checks, and a
+//! whole lesson the way a learner would (`run_lesson`: setup, every block
+//! through `run_block`, every task's solution and checks), which
+//! `make test` and `redis-tutor check-lessons` use; each problem names the
+//! file and line.
 
 use std::path::PathBuf;
 
-use protocol::{CheckResult, Reply, TaskResult};
+use protocol::{BlockLine, CheckResult, Notice, NoticeKind, Reply, TaskResult};
 use redis::aio::ConnectionLike;
 
+use super::blocks::RunnableBlock;
 use super::task::Check;
 use super::Lesson;
 use crate::gateway::{Gateway, Origin};
@@ -27,32 +30,67 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// What one console line produced: its text, and the error in it if any.
-struct LineResult {
-    text: String,
-    error: Option<String>,
+/// Whether a reply holds an error anywhere (an EXEC answer holds one
+/// per failed command).
+fn has_error(reply: &Reply) -> bool {
+    match reply {
+        Reply::Error { .. } => true,
+        Reply::Array { items, .. } | Reply::Set { items, .. } | Reply::Push { items, .. } => {
+            items.iter().any(has_error)
+        }
+        Reply::Map { entries, .. } => entries.iter().any(|(k, v)| has_error(k) || has_error(v)),
+        _ => false,
+    }
 }
 
-async fn run_line(gateway: &Gateway, session: &Session, line: &str) -> LineResult {
-    match gateway.run_line(session, line, Origin::Backend).await {
-        Ok(response) => {
-            let error = response
-                .text
-                .contains("(error)")
-                .then(|| response.text.clone());
-            LineResult {
-                text: response.text,
-                error,
-            }
-        }
-        Err(e) => {
-            let text = format!("{} ({})", e, e.code());
-            LineResult {
-                text: text.clone(),
-                error: Some(text),
-            }
-        }
+/// Runs one console line for a lesson, as the learner's console would.
+async fn run_line(gateway: &Gateway, session: &Session, line: &str, origin: Origin) -> BlockLine {
+    match gateway.run_line(session, line, origin).await {
+        Ok(response) => BlockLine {
+            line: line.to_owned(),
+            result: Some(response),
+            error: None,
+        },
+        Err(e) => BlockLine {
+            line: line.to_owned(),
+            result: None,
+            error: Some(e.body()),
+        },
     }
+}
+
+/// What the console printed for a line.
+fn printed(line: &BlockLine) -> String {
+    match (&line.result, &line.error) {
+        (Some(result), _) => result.text.clone(),
+        (None, Some(error)) => format!("{} ({})", error.message, error.code),
+        (None, None) => String::new(),
+    }
+}
+
+/// The error a line shows, if it failed.
+fn failure(line: &BlockLine) -> Option<String> {
+    match &line.result {
+        Some(result) if !has_error(&result.reply) => None,
+        _ => Some(printed(line)),
+    }
+}
+
+/// Runs one block exactly as the lesson test does and as the Run button
+/// does: a strict block line by line as written, any other with the
+/// console's paste conveniences. Every line runs, failed or not. A Run
+/// click is `Origin::Learner`: each line pays the rate limit, like typing.
+pub async fn run_block(
+    gateway: &Gateway,
+    session: &Session,
+    block: &RunnableBlock,
+    origin: Origin,
+) -> Vec<BlockLine> {
+    let mut lines = Vec::new();
+    for line in protocol::paste::console_lines(&block.source, block.strict) {
+        lines.push(run_line(gateway, session, &line, origin).await);
+    }
+    lines
 }
 
 /// Runs the lines of a task's solution, then its checks.
@@ -68,6 +106,7 @@ pub async fn check_task(gateway: &Gateway, session: &Session, checks: &[Check]) 
         };
         results.push(CheckResult {
             command: check.command.clone(),
+            label: check.says.clone(),
             passed: outcome.is_ok(),
             detail: outcome.err(),
         });
@@ -85,12 +124,42 @@ pub async fn run_setup(
     lesson: &Lesson,
 ) -> Result<(), String> {
     for line in &lesson.meta.setup {
-        let result = run_line(gateway, session, line).await;
-        if let Some(error) = result.error {
+        if let Some(error) = failure(&run_line(gateway, session, line, Origin::Backend).await) {
             return Err(format!("setup line `{line}` failed: {error}"));
         }
     }
+    session.mark_prepared(&lesson.meta.slug);
     Ok(())
+}
+
+/// Readies the sandbox for a lesson the learner just opened: ends a
+/// transaction left open elsewhere (or every block would answer QUEUED),
+/// and loads the lesson's starting data once per sandbox. Says what it did.
+pub async fn open_lesson(
+    gateway: &Gateway,
+    session: &Session,
+    lesson: &Lesson,
+) -> Result<Option<Notice>, String> {
+    let mut said = Vec::new();
+    if session.in_multi().await {
+        if let Some(error) = failure(&run_line(gateway, session, "DISCARD", Origin::Backend).await)
+        {
+            return Err(format!("could not end the open transaction: {error}"));
+        }
+        said.push("A transaction (MULTI) left open earlier was discarded, so this lesson's commands run at once instead of being queued.".to_owned());
+    }
+    let setup = lesson.meta.setup.len();
+    if setup > 0 && !session.is_prepared(&lesson.meta.slug) {
+        run_setup(gateway, session, lesson).await?;
+        said.push(format!(
+            "This lesson's starting data is loaded ({setup} command{}), so its first block is ready to run. Start fresh reloads it into an empty sandbox.",
+            if setup == 1 { "" } else { "s" }
+        ));
+    }
+    Ok((!said.is_empty()).then(|| Notice {
+        kind: NoticeKind::Info,
+        message: said.join(" "),
+    }))
 }
 
 /// Runs everything in `lesson` in `session` (which should be fresh).
@@ -105,15 +174,12 @@ pub async fn run_lesson(gateway: &Gateway, session: &Session, lesson: &Lesson) -
         failures.push(fail(2, message));
     }
     for block in &lesson.blocks.runnable {
-        let mut texts = Vec::new();
-        let mut errors = Vec::new();
-        for line in protocol::paste::console_lines(&block.source, block.strict) {
-            let result = run_line(gateway, session, &line).await;
-            texts.push(result.text);
-            if let Some(error) = result.error {
-                errors.push((line, error));
-            }
-        }
+        let ran = run_block(gateway, session, block, Origin::Backend).await;
+        let texts: Vec<String> = ran.iter().map(printed).collect();
+        let errors: Vec<(String, String)> = ran
+            .iter()
+            .filter_map(|l| failure(l).map(|e| (l.line.clone(), e)))
+            .collect();
         match &block.expect_error {
             None => {
                 for (line, error) in &errors {
@@ -157,7 +223,7 @@ pub async fn run_lesson(gateway: &Gateway, session: &Session, lesson: &Lesson) -
     }
     for task in &lesson.blocks.tasks {
         for line in &task.spec.solution {
-            if let Some(error) = run_line(gateway, session, line).await.error {
+            if let Some(error) = failure(&run_line(gateway, session, line, Origin::Backend).await) {
                 failures.push(fail(
                     task.line,
                     format!("solution line `{line}` failed: {error}"),

@@ -24,6 +24,11 @@ pub struct TaskSpec {
 #[serde(deny_unknown_fields)]
 pub struct Check {
     pub command: String,
+    /// What the check asks, in the lesson's own terms ("the hash expires
+    /// in about an hour"): shown to the learner instead of the command,
+    /// which may be an internal script.
+    #[serde(default)]
+    pub says: Option<String>,
     #[serde(default)]
     pub equals: Option<String>,
     #[serde(default)]
@@ -115,7 +120,7 @@ impl Check {
             };
         }
         if let Reply::Error { text } = reply {
-            return Err(format!("`{}` failed: {text}", self.command));
+            return Err(format!("Redis answered an error: {text}"));
         }
         if self.nil == Some(true) {
             return match reply {
@@ -133,8 +138,11 @@ impl Check {
             let tolerance = self.tolerance.unwrap_or(1e-9);
             return match scalar(reply).and_then(|t| t.trim().parse::<f64>().ok()) {
                 Some(n) if (n - expected).abs() <= tolerance => Ok(()),
+                _ if tolerance < 1e-6 => Err(format!("expected {expected}, got {got}")),
                 _ => Err(format!(
-                    "expected a number within {tolerance} of {expected}, got {got}"
+                    "expected a number between {} and {}, got {got}",
+                    expected - tolerance,
+                    expected + tolerance
                 )),
             };
         }

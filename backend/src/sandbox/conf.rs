@@ -61,8 +61,10 @@ pub fn render(input: &ConfInput<'_>) -> String {
     line("save \"\"".into());
     line("appendonly no".into());
     // Only the backend connects (the password never leaves it), so idle
-    // connections are not timed out: the session keeps one for its life.
-    line("maxclients 8".into());
+    // connections are not timed out: the session keeps one for its life,
+    // and one more is kept for the server's SCRIPT KILL. The rest serve
+    // the learner's open sockets (each may hold a chart and a probe).
+    line(format!("maxclients {}", l.sandbox_clients));
     line("timeout 0".into());
     // Memory: a full sandbox says OOM clearly rather than dropping keys.
     line(format!("maxmemory {}mb", l.maxmemory_mb));
@@ -70,7 +72,11 @@ pub fn render(input: &ConfInput<'_>) -> String {
     line("maxmemory-clients 8mb".into());
     line("proto-max-bulk-len 1mb".into());
     line("client-query-buffer-limit 1mb".into());
-    line("client-output-buffer-limit normal 4mb 2mb 5".into());
+    line(format!(
+        "client-output-buffer-limit normal {}mb {}mb 5",
+        l.output_limit_mb,
+        l.output_limit_mb.div_ceil(2)
+    ));
     line("client-output-buffer-limit pubsub 1mb 256kb 10".into());
     // Scripts: other connections get BUSY after 1 s, so SCRIPT KILL works.
     line("busy-reply-threshold 1000".into());
@@ -135,6 +141,7 @@ mod tests {
             "unixsocketperm 700\n",
             "save \"\"\n",
             "maxmemory 16mb\n",
+            "maxclients 20\n",
             "maxmemory-policy noeviction\n",
             "enable-debug-command no\n",
             "enable-module-command no\n",

@@ -1,7 +1,10 @@
 //! The warm pool: a few ready sandboxes so a new session starts at once,
-//! plus the host-wide caps (total sandboxes, spawns per second).
+//! plus the host-wide caps (total sandboxes, spawns per second) counted in
+//! live processes, the per-address reset budget, and the memory cgroups
+//! every sandbox it starts runs in.
 
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,31 +12,73 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
+use super::cgroup::MemoryCgroups;
+use super::per_minute::PerMinute;
 use super::{SandboxError, SandboxProcess, SandboxSpec};
 
-/// A sandbox process plus its slot under the host-wide cap; the slot is
-/// freed when the sandbox drops.
+/// A sandbox process plus its slot under the host-wide cap. The slot is
+/// freed only once the process is confirmed dead: dropping a `Sandbox`
+/// SIGKILLs and reaps its process in the background first, so the caps
+/// count processes, not handles.
 pub struct Sandbox {
-    process: SandboxProcess,
-    _slot: OwnedSemaphorePermit,
+    process: Option<SandboxProcess>,
+    slot: Option<OwnedSemaphorePermit>,
 }
 
 impl Sandbox {
-    pub async fn kill(self) {
-        self.process.kill().await;
+    fn new(process: SandboxProcess, slot: OwnedSemaphorePermit) -> Sandbox {
+        Sandbox {
+            process: Some(process),
+            slot: Some(slot),
+        }
+    }
+
+    /// SIGKILL, reap, then free the slot.
+    pub async fn kill(mut self) {
+        if let Some(process) = self.process.take() {
+            process.kill().await;
+        }
+        drop(self.slot.take());
+    }
+
+    fn process(&self) -> &SandboxProcess {
+        self.process
+            .as_ref()
+            .expect("a sandbox holds its process until it drops")
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let (Some(process), slot) = (self.process.take(), self.slot.take()) else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    process.kill().await;
+                    drop(slot);
+                });
+            }
+            // No runtime left (the server is exiting): the process's own
+            // drop sends SIGKILL.
+            Err(_) => drop(process),
+        }
     }
 }
 
 impl Deref for Sandbox {
     type Target = SandboxProcess;
     fn deref(&self) -> &SandboxProcess {
-        &self.process
+        self.process()
     }
 }
 
 impl DerefMut for Sandbox {
     fn deref_mut(&mut self) -> &mut SandboxProcess {
-        &mut self.process
+        self.process
+            .as_mut()
+            .expect("a sandbox holds its process until it drops")
     }
 }
 
@@ -47,11 +92,33 @@ pub struct SandboxPool {
     spawned: AtomicU64,
     /// Spawns in progress, so shutdown can wait for them.
     spawning: AtomicUsize,
+    /// The kernel memory bound; `None` where cgroups are not writable.
+    cgroups: Option<MemoryCgroups>,
+    /// Fresh sandboxes for live sessions (resets), per client address.
+    respawns: PerMinute,
 }
 
 impl SandboxPool {
     pub fn new(spec: SandboxSpec) -> Arc<SandboxPool> {
         let max = spec.limits.max_sandboxes;
+        let cgroups = match MemoryCgroups::setup(&spec.limits) {
+            Ok(cgroups) => {
+                tracing::info!(
+                    parent = %cgroups.parent().display(),
+                    version = ?cgroups.version(),
+                    limit_mb = spec.limits.memory_limit_mb,
+                    "each sandbox runs in its own memory cgroup"
+                );
+                Some(cgroups)
+            }
+            Err(why) => {
+                tracing::warn!(
+                    "no kernel memory limit for sandboxes ({why}): a script that writes in a loop can grow a sandbox past maxmemory until RLIMIT_AS ({} MiB of address space) stops it, so sandboxes are not bounded by --memory-limit-mb on this host",
+                    spec.limits.rlimit_as_mb
+                );
+                None
+            }
+        };
         Arc::new(SandboxPool {
             spec,
             warm: Mutex::new(VecDeque::new()),
@@ -61,6 +128,8 @@ impl SandboxPool {
             closed: AtomicBool::new(false),
             spawned: AtomicU64::new(0),
             spawning: AtomicUsize::new(0),
+            cgroups,
+            respawns: PerMinute::default(),
         })
     }
 
@@ -144,7 +213,7 @@ impl SandboxPool {
             .map_err(|_| SandboxError::Capacity(self.spec.limits.max_sandboxes))?;
         self.check_spawn_rate()?;
         self.spawning.fetch_add(1, Ordering::SeqCst);
-        let process = match SandboxProcess::spawn(&self.spec).await {
+        let process = match self.spawn_process().await {
             // Shut down while it started: end it before shutdown stops
             // waiting for spawns in flight.
             Ok(process) if self.closed.load(Ordering::SeqCst) => {
@@ -155,14 +224,43 @@ impl SandboxPool {
         };
         // On failure the slot is released here, before shutdown can see
         // the spawn count reach zero.
-        let sandbox = process.map(|process| Sandbox {
-            process,
-            _slot: slot,
-        });
+        let sandbox = process.map(|process| Sandbox::new(process, slot));
         self.spawning.fetch_sub(1, Ordering::SeqCst);
         let sandbox = sandbox?;
         self.spawned.fetch_add(1, Ordering::Relaxed);
         Ok(sandbox)
+    }
+
+    /// A process in its own memory cgroup where the host allows one.
+    async fn spawn_process(&self) -> Result<SandboxProcess, SandboxError> {
+        let cgroup = match &self.cgroups {
+            Some(cgroups) => Some(cgroups.create().map_err(SandboxError::Spawn)?),
+            None => None,
+        };
+        SandboxProcess::spawn_in(&self.spec, cgroup).await
+    }
+
+    /// The kernel memory bound in force, if any.
+    pub fn memory_cgroups(&self) -> Option<&MemoryCgroups> {
+        self.cgroups.as_ref()
+    }
+
+    /// Takes one fresh sandbox from `owner`'s per-minute budget for resets
+    /// (`resets_per_min_per_ip`), so a few sessions resetting in a loop
+    /// cannot use up the host-wide spawn rate for everybody.
+    pub fn take_respawn(&self, owner: IpAddr) -> Result<(), SandboxError> {
+        let limit = self.spec.limits.resets_per_min_per_ip;
+        if self.respawns.take(owner, limit) {
+            Ok(())
+        } else {
+            Err(SandboxError::ResetRate(limit))
+        }
+    }
+
+    /// `acquire`, charged to `owner`'s reset budget first.
+    pub async fn acquire_for(&self, owner: IpAddr) -> Result<Sandbox, SandboxError> {
+        self.take_respawn(owner)?;
+        self.acquire().await
     }
 
     fn check_spawn_rate(&self) -> Result<(), SandboxError> {
@@ -202,6 +300,17 @@ impl SandboxPool {
             .unwrap_or_default();
         for sandbox in warm {
             sandbox.kill().await;
+        }
+        // Sandboxes dropped just before are reaped in the background; give
+        // them a moment so their cgroups can go with the parent.
+        for _ in 0..100 {
+            if self.live_count() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if let Some(cgroups) = &self.cgroups {
+            cgroups.remove();
         }
     }
 }

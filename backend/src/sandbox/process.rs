@@ -1,6 +1,7 @@
 //! One hardened redis-server process: private 0700 run dir, unix socket,
 //! generated config, rlimits, its own session, output drained and capped.
 
+use std::ffi::CString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -12,6 +13,7 @@ use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConn
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
+use super::cgroup::SandboxCgroup;
 use super::conf::{self, ConfInput};
 use super::SandboxError;
 use crate::engine::Engine;
@@ -47,6 +49,11 @@ pub struct SandboxProcess {
     output: Arc<Mutex<OutputTail>>,
     /// Set when the backend itself sent SIGKILL, to tell why it died.
     killed_by_us: bool,
+    /// Opened at start and kept: the server's own connection for SCRIPT
+    /// KILL, so learners filling every client slot cannot lock it out.
+    control: MultiplexedConnection,
+    /// The kernel's memory bound; removed after the process is gone.
+    cgroup: Option<SandboxCgroup>,
     // Dropped last: the directory goes after the process.
     dir: tempfile::TempDir,
 }
@@ -66,7 +73,17 @@ fn sha256_hex(text: &str) -> String {
 }
 
 impl SandboxProcess {
+    /// A sandbox without a kernel memory bound (the server's own short-lived
+    /// probes); learners' sandboxes come from the pool, in a cgroup.
     pub async fn spawn(spec: &SandboxSpec) -> Result<SandboxProcess, SandboxError> {
+        Self::spawn_in(spec, None).await
+    }
+
+    /// A sandbox whose process joins `cgroup` before it runs Redis.
+    pub async fn spawn_in(
+        spec: &SandboxSpec,
+        cgroup: Option<SandboxCgroup>,
+    ) -> Result<SandboxProcess, SandboxError> {
         std::fs::create_dir_all(&spec.run_root).map_err(|e| {
             SandboxError::Spawn(format!("cannot create {}: {e}", spec.run_root.display()))
         })?;
@@ -89,15 +106,24 @@ impl SandboxProcess {
         write_private(&conf_path, &conf_text)?;
 
         let mut command = Command::new(&spec.engine.server);
+        // A bare program name and a relative config path, resolved in the
+        // run dir: `INFO server` (readable from a script) then shows
+        // `<run dir>/redis-server` and `<run dir>/redis.conf`, nothing
+        // about where the engine is installed on the host.
         command
-            .arg(&conf_path)
+            .arg0("redis-server")
+            .arg(conf_path.file_name().unwrap_or_default())
             .current_dir(dir.path())
             .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        harden(&mut command, &spec.limits);
+        harden(
+            &mut command,
+            &spec.limits,
+            cgroup.as_ref().map(|c| c.procs_path().clone()),
+        );
         let mut child = command.spawn().map_err(|e| {
             SandboxError::Spawn(format!(
                 "cannot start {}: {e}",
@@ -113,30 +139,84 @@ impl SandboxProcess {
         if let Some(stderr) = child.stderr.take() {
             tokio::spawn(drain(stderr, output.clone(), cap));
         }
-        let mut process = SandboxProcess {
+        let mut starting = Starting {
             child,
-            pid,
             socket,
             password,
             output,
-            killed_by_us: false,
-            dir,
+            cgroup,
         };
-        process.wait_ready().await?;
-        Ok(process)
+        match starting.wait_ready().await {
+            Ok(control) => Ok(SandboxProcess {
+                child: starting.child,
+                pid,
+                socket: starting.socket,
+                password: starting.password,
+                output: starting.output,
+                killed_by_us: false,
+                control,
+                cgroup: starting.cgroup,
+                dir,
+            }),
+            Err(e) => {
+                // Never leave a half-started process behind.
+                let _ = starting.child.start_kill();
+                let _ = starting.child.wait().await;
+                Err(e)
+            }
+        }
     }
 
-    async fn wait_ready(&mut self) -> Result<(), SandboxError> {
+    /// A new authenticated RESP2 connection. No response timeout: the
+    /// gateway enforces its own deadline and escalation.
+    pub async fn connect(&self) -> Result<MultiplexedConnection, SandboxError> {
+        connect(&self.socket, &self.password).await
+    }
+
+    /// The connection kept for the server's own control (SCRIPT KILL). It
+    /// always exists, even when learners' sockets fill every other slot.
+    pub fn control(&self) -> MultiplexedConnection {
+        self.control.clone()
+    }
+
+    /// SCRIPT KILL on the reserved control connection: Redis's own answer
+    /// (`OK`, `NOTBUSY`, `UNKILLABLE`), or an error if the process is gone.
+    pub async fn script_kill(&self) -> redis::RedisResult<redis::Value> {
+        use redis::aio::ConnectionLike;
+        self.control()
+            .req_packed_command(redis::cmd("SCRIPT").arg("KILL"))
+            .await
+    }
+
+    /// The sandbox's memory cgroup, where the host allows one.
+    pub fn memory_cgroup(&self) -> Option<&SandboxCgroup> {
+        self.cgroup.as_ref()
+    }
+}
+
+/// A process between spawn and its first PONG.
+struct Starting {
+    child: Child,
+    socket: PathBuf,
+    password: String,
+    output: Arc<Mutex<OutputTail>>,
+    cgroup: Option<SandboxCgroup>,
+}
+
+impl Starting {
+    /// Waits for the first PONG; that connection becomes the control one.
+    async fn wait_ready(&mut self) -> Result<MultiplexedConnection, SandboxError> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if let Ok(mut con) = self.connect().await {
+            if let Ok(mut con) = connect(&self.socket, &self.password).await {
                 let pong: redis::RedisResult<String> =
                     redis::cmd("PING").query_async(&mut con).await;
                 if pong.is_ok() {
-                    return Ok(());
+                    return Ok(con);
                 }
             }
-            if let Some(reason) = self.exit_reason() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let reason = explain(status, &self.output, false, self.cgroup.as_ref());
                 return Err(SandboxError::Spawn(format!(
                     "redis-server exited at start-up: {reason}"
                 )));
@@ -149,28 +229,9 @@ impl SandboxProcess {
             tokio::time::sleep(READY_POLL).await;
         }
     }
+}
 
-    /// A new authenticated RESP2 connection. No response timeout: the
-    /// gateway enforces its own deadline and escalation.
-    pub async fn connect(&self) -> Result<MultiplexedConnection, SandboxError> {
-        let info = ConnectionAddr::Unix(self.socket.clone())
-            .into_connection_info()
-            .map_err(SandboxError::Connect)?
-            .set_redis_settings(
-                RedisConnectionInfo::default()
-                    .set_password(&self.password)
-                    .set_skip_set_lib_name(),
-            );
-        let client = redis::Client::open(info).map_err(SandboxError::Connect)?;
-        let config = AsyncConnectionConfig::new()
-            .set_response_timeout(None)
-            .set_connection_timeout(Some(Duration::from_secs(2)));
-        client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(SandboxError::Connect)
-    }
-
+impl SandboxProcess {
     pub fn pid(&self) -> u32 {
         self.pid
     }
@@ -187,24 +248,12 @@ impl SandboxProcess {
     }
 
     fn explain(&self, status: std::process::ExitStatus) -> String {
-        use std::os::unix::process::ExitStatusExt;
-        let tail = self
-            .output
-            .lock()
-            .map(|o| String::from_utf8_lossy(&o.bytes).to_lowercase())
-            .unwrap_or_default();
-        if tail.contains("out of memory") || tail.contains("oom") || tail.contains("allocate") {
-            "it ran out of memory (a script or command needed more than the sandbox allows)".into()
-        } else if status.signal() == Some(libc::SIGKILL) && self.killed_by_us {
-            "the console stopped it because a command or script ran past its deadline".into()
-        } else if status.signal() == Some(libc::SIGKILL) {
-            "it was killed from outside (signal 9), for example by the system when memory ran low"
-                .into()
-        } else if let Some(signal) = status.signal() {
-            format!("it crashed (signal {signal})")
-        } else {
-            format!("it exited ({status})")
-        }
+        explain(
+            status,
+            &self.output,
+            self.killed_by_us,
+            self.cgroup.as_ref(),
+        )
     }
 
     /// Like `exit_reason`, but also catches a process the kernel already
@@ -252,6 +301,55 @@ impl SandboxProcess {
     }
 }
 
+/// A new authenticated RESP2 connection to a sandbox's socket.
+async fn connect(socket: &Path, password: &str) -> Result<MultiplexedConnection, SandboxError> {
+    let info = ConnectionAddr::Unix(socket.to_path_buf())
+        .into_connection_info()
+        .map_err(SandboxError::Connect)?
+        .set_redis_settings(
+            RedisConnectionInfo::default()
+                .set_password(password)
+                .set_skip_set_lib_name(),
+        );
+    let client = redis::Client::open(info).map_err(SandboxError::Connect)?;
+    let config = AsyncConnectionConfig::new()
+        .set_response_timeout(None)
+        .set_connection_timeout(Some(Duration::from_secs(2)));
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .map_err(SandboxError::Connect)
+}
+
+/// Why a sandbox stopped, as a learner would want it told.
+fn explain(
+    status: std::process::ExitStatus,
+    output: &Mutex<OutputTail>,
+    killed_by_us: bool,
+    cgroup: Option<&SandboxCgroup>,
+) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    let tail = output
+        .lock()
+        .map(|o| String::from_utf8_lossy(&o.bytes).to_lowercase())
+        .unwrap_or_default();
+    if let Some(cgroup) = cgroup.filter(|c| c.oom_killed()) {
+        let mib = cgroup.limit_bytes().unwrap_or(0) / (1024 * 1024);
+        format!("it reached the sandbox's memory limit of {mib} MiB and the kernel stopped it (a script or command kept writing after maxmemory was full)")
+    } else if tail.contains("out of memory") || tail.contains("oom") || tail.contains("allocate") {
+        "it ran out of memory (a script or command needed more than the sandbox allows)".into()
+    } else if status.signal() == Some(libc::SIGKILL) && killed_by_us {
+        "the console stopped it because a command or script ran past its deadline".into()
+    } else if status.signal() == Some(libc::SIGKILL) {
+        "it was killed from outside (signal 9), for example by the system when memory ran low"
+            .into()
+    } else if let Some(signal) = status.signal() {
+        format!("it crashed (signal {signal})")
+    } else {
+        format!("it exited ({status})")
+    }
+}
+
 fn write_private(path: &Path, text: &str) -> Result<(), SandboxError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
@@ -292,14 +390,29 @@ async fn drain(
 
 /// Per-process limits, applied in the child between fork and exec.
 #[allow(unsafe_code)]
-fn harden(command: &mut Command, limits: &SandboxLimits) {
+fn harden(command: &mut Command, limits: &SandboxLimits, cgroup_procs: Option<CString>) {
     let address_space = limits.rlimit_as_mb * 1024 * 1024;
     let nofile = limits.rlimit_nofile;
     // SAFETY: the closure runs in the forked child before exec and calls
-    // only async-signal-safe functions (setsid, setrlimit, prctl); it
-    // allocates nothing and touches no locks.
+    // only async-signal-safe functions (open, write, close, setsid,
+    // setrlimit, prctl); it allocates nothing and touches no locks (the
+    // cgroup path was made before the fork).
     unsafe {
         command.pre_exec(move || {
+            // Join the sandbox's memory cgroup first, so every byte Redis
+            // ever allocates is charged to it ("0" means this process).
+            if let Some(procs) = &cgroup_procs {
+                let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                if fd < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let written = libc::write(fd, b"0".as_ptr().cast(), 1);
+                let error = std::io::Error::last_os_error();
+                libc::close(fd);
+                if written != 1 {
+                    return Err(error);
+                }
+            }
             // Its own session: a Ctrl-C to the backend's process group does
             // not reach sandboxes; the backend ends them itself.
             if libc::setsid() < 0 {

@@ -1,13 +1,24 @@
 //! All live sessions: creation under per-IP caps, lookup by id, idle and
-//! age reaping, and ending everything on shutdown.
+//! age reaping, and ending everything on shutdown. The per-IP caps count
+//! processes: a session being ended still counts until its sandbox is
+//! confirmed dead. Also admits WebSockets under their caps, and resets
+//! under the per-address reset budget.
 
-use std::collections::{HashMap, VecDeque};
+mod counter;
+mod sockets;
+
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use protocol::Notice;
 
 use super::Session;
+use crate::sandbox::per_minute::PerMinute;
 use crate::sandbox::{SandboxError, SandboxPool};
+use counter::Counter;
+pub use sockets::{SocketPermit, SocketRefusal};
 
 /// How often the reaper looks for idle or old sessions.
 const REAP_EVERY: Duration = Duration::from_secs(10);
@@ -19,12 +30,29 @@ pub enum RegistryError {
     #[error("Too many new sandboxes from this address in the last minute (limit {0}); wait a minute and try again.")]
     PerIpRate(u32),
     #[error(transparent)]
+    Sockets(#[from] SocketRefusal),
+    #[error(transparent)]
     Sandbox(#[from] SandboxError),
+}
+
+impl RegistryError {
+    /// The stable code, the same over HTTP and the WebSocket.
+    pub fn code(&self) -> protocol::ErrorCode {
+        match self {
+            RegistryError::PerIpLimit(_) => protocol::ErrorCode::TooManySandboxes,
+            RegistryError::PerIpRate(_) => protocol::ErrorCode::SpawnRate,
+            RegistryError::Sockets(_) => protocol::ErrorCode::TooManySockets,
+            RegistryError::Sandbox(e) => e.code(),
+        }
+    }
 }
 
 pub struct SessionRegistry {
     sessions: RwLock<HashMap<String, Arc<Session>>>,
-    recent_by_ip: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    recent_by_ip: PerMinute,
+    /// Sessions removed whose sandbox is not yet confirmed dead, per IP.
+    ending: Counter<IpAddr>,
+    sockets: sockets::SocketCounts,
     pool: Arc<SandboxPool>,
 }
 
@@ -38,7 +66,9 @@ impl SessionRegistry {
     pub fn new(pool: Arc<SandboxPool>) -> Arc<SessionRegistry> {
         Arc::new(SessionRegistry {
             sessions: RwLock::new(HashMap::new()),
-            recent_by_ip: Mutex::new(HashMap::new()),
+            recent_by_ip: PerMinute::default(),
+            ending: Counter::default(),
+            sockets: sockets::SocketCounts::default(),
             pool,
         })
     }
@@ -55,30 +85,24 @@ impl SessionRegistry {
         self.len() == 0
     }
 
+    /// Sandboxes held for `ip`: live sessions plus ended ones whose
+    /// process is not yet confirmed dead.
     fn count_for(&self, ip: IpAddr) -> usize {
-        self.sessions
+        let live = self
+            .sessions
             .read()
             .map(|s| s.values().filter(|x| x.client_ip == ip).count())
-            .unwrap_or(0)
+            .unwrap_or(0);
+        live + self.ending.get(&ip)
     }
 
     fn check_ip_rate(&self, ip: IpAddr) -> Result<(), RegistryError> {
         let limit = self.pool.spec().limits.spawns_per_min_per_ip;
-        let mut recent = self
-            .recent_by_ip
-            .lock()
-            .map_err(|_| RegistryError::PerIpRate(limit))?;
-        let now = Instant::now();
-        recent.retain(|_, times| {
-            times.retain(|t| now.duration_since(*t) < Duration::from_secs(60));
-            !times.is_empty()
-        });
-        let times = recent.entry(ip).or_default();
-        if times.len() >= limit as usize {
-            return Err(RegistryError::PerIpRate(limit));
+        if self.recent_by_ip.take(ip, limit) {
+            Ok(())
+        } else {
+            Err(RegistryError::PerIpRate(limit))
         }
-        times.push_back(now);
-        Ok(())
     }
 
     /// A new session with its own sandbox, for a client at `ip`.
@@ -106,13 +130,55 @@ impl SessionRegistry {
     /// Ends a session and its sandbox.
     pub async fn remove(&self, id: &str) -> bool {
         let removed = self.sessions.write().ok().and_then(|mut s| s.remove(id));
-        match removed {
-            Some(session) => {
-                session.close().await;
-                true
-            }
-            None => false,
-        }
+        let Some(session) = removed else {
+            return false;
+        };
+        // The session keeps counting against its address until its process
+        // is dead, and the ending runs in its own task: a caller that gives
+        // up (a client closing the DELETE request) cannot leave it half done.
+        let ending = self.ending.enter(session.client_ip);
+        let close = tokio::spawn(async move {
+            session.close().await;
+            drop(ending);
+        });
+        let _ = close.await;
+        true
+    }
+
+    /// A fresh sandbox for `session`, charged to its address's reset budget
+    /// (`resets_per_min_per_ip`). HTTP's reset route and the WebSocket's
+    /// `reset` message both come here.
+    pub async fn reset(&self, session: &Session) -> Result<Notice, RegistryError> {
+        self.pool.take_respawn(session.client_ip)?;
+        Ok(session.reset().await?)
+    }
+
+    /// `reset`, announced with the caller's words (Start fresh).
+    pub async fn reset_saying(
+        &self,
+        session: &Session,
+        kind: protocol::NoticeKind,
+        message: String,
+    ) -> Result<Notice, RegistryError> {
+        self.pool.take_respawn(session.client_ip)?;
+        Ok(session.reset_saying(kind, message).await?)
+    }
+
+    /// Admits one WebSocket for `session` from `peer`, under the per-session
+    /// and per-address caps; hold the permit for the socket's life.
+    pub fn admit_socket(&self, session: &str, peer: IpAddr) -> Result<SocketPermit, RegistryError> {
+        let limits = &self.pool.spec().limits;
+        Ok(self.sockets.admit(
+            session,
+            peer,
+            limits.sockets_per_session,
+            limits.sockets_per_ip,
+        )?)
+    }
+
+    /// WebSockets open for a session now.
+    pub fn sockets_for(&self, session: &str) -> usize {
+        self.sockets.for_session(session)
     }
 
     /// Ends sessions idle or alive too long; returns how many.
@@ -123,7 +189,12 @@ impl SessionRegistry {
             .read()
             .map(|s| {
                 s.values()
-                    .filter(|x| x.idle_for() > limits.idle() || x.age() > limits.max_age())
+                    .filter(|x| {
+                        let abandoned = x.had_socket()
+                            && self.sockets.for_session(&x.id) == 0
+                            && x.idle_for() > limits.abandoned();
+                        abandoned || x.idle_for() > limits.idle() || x.age() > limits.max_age()
+                    })
                     .map(|x| x.id.clone())
                     .collect()
             })

@@ -10,7 +10,7 @@ use protocol::{AnomalySim, AnomalyStats, ChartFrame};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::Value;
 
-use super::rate_limit::SimError;
+use super::SimError;
 
 /// Samples kept in the list the scripts read.
 pub const WINDOW: usize = 60;
@@ -20,7 +20,6 @@ pub const K: f64 = 3.0;
 /// No verdict until this many samples are in.
 pub const WARM_UP: usize = 10;
 pub const TICK: Duration = Duration::from_millis(200);
-pub const MAX_DURATION_MS: u64 = 180_000;
 
 /// The tutorial's script, as written (S10 in the errata).
 pub const TUTORIAL_SCRIPT: &str = "
@@ -79,7 +78,7 @@ fn stats(reply: &Value, value: f64, count: usize) -> AnomalyStats {
             number(&items[1]),
             format!("{:?} / {:?}", raw_text(&items[0]), raw_text(&items[1])),
         ),
-        Value::ServerError(e) => (None, None, crate::gateway::convert::error_text(e)),
+        Value::ServerError(e) => (None, None, crate::session::convert::error_text(e)),
         other => (None, None, format!("{other:?}")),
     };
     // A negative or absurd deviation (NaN came out as i64::MIN) is no
@@ -184,7 +183,9 @@ pub async fn run_live(
     mut spikes: tokio::sync::mpsc::Receiver<()>,
     mut send: impl FnMut(ChartFrame) -> bool,
 ) -> Result<(), SimError> {
-    let duration = sim.duration_ms.clamp(1_000, MAX_DURATION_MS);
+    let duration = sim
+        .duration_ms
+        .clamp(1_000, protocol::sim_limits::ANOMALY_DURATION_MAX_MS);
     let mut detector = Detector::new(&mut conn, run).await?;
     let mut noise = Noise(run.wrapping_add(17));
     let started = Instant::now();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use protocol::ChartFrame;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 
-use super::rate_limit::SimError;
+use super::SimError;
 
 /// How often the probe pings.
 pub const PROBE_EVERY: Duration = Duration::from_millis(100);
@@ -15,8 +15,6 @@ pub const PROBE_EVERY: Duration = Duration::from_millis(100);
 pub const PROBE_FRAME_EVERY: Duration = Duration::from_millis(500);
 /// The probe stops by itself after this long.
 pub const PROBE_MAX: Duration = Duration::from_secs(300);
-/// Largest N for the comparison.
-pub const MAX_COMPARE: u32 = 500;
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
@@ -56,7 +54,7 @@ pub async fn compare_reads(
     conn: &mut MultiplexedConnection,
     n: u32,
 ) -> Result<ChartFrame, SimError> {
-    let n = n.clamp(1, MAX_COMPARE);
+    let n = n.clamp(1, protocol::sim_limits::COMPARE_READS_MAX);
     let key = "sim:compare:features";
     let mut hset = redis::cmd("HSET");
     hset.arg(key);

@@ -6,10 +6,8 @@ use protocol::{ChartFrame, MemoryKind, MemoryPoint};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::Value;
 
-use super::rate_limit::SimError;
+use super::SimError;
 
-/// Largest collection the explorer grows.
-pub const MAX_ELEMENTS: u32 = 1_000;
 /// Dimensions of the embedding in the storage comparison.
 pub const DIMENSIONS: usize = 768;
 
@@ -46,7 +44,7 @@ pub async fn grow(
     kind: MemoryKind,
     max: u32,
 ) -> Result<ChartFrame, SimError> {
-    let max = max.clamp(1, MAX_ELEMENTS);
+    let max = max.clamp(1, protocol::sim_limits::MEMORY_ELEMENTS_MAX);
     let key = format!("sim:mem:{kind:?}").to_lowercase();
     conn.req_packed_command(redis::cmd("DEL").arg(&key)).await?;
     let mut points = Vec::new();

@@ -10,10 +10,11 @@ use protocol::{Algorithm, ChartFrame, RateCounts, RateLimitSim};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::Value;
 
-/// Most requests per second a live simulation may send.
-pub const MAX_RATE: f64 = 2_000.0;
-pub const MAX_USERS: u32 = 50;
-pub const MAX_DURATION_MS: u64 = 120_000;
+use super::SimError;
+use protocol::sim_limits::{
+    CUSTOM_SCRIPT_MAX_BYTES, RATE_LIMIT_DURATION_MAX_MS, RATE_MAX, USERS_MAX,
+};
+
 /// Frames are sent for buckets this long.
 pub const BUCKET_MS: u64 = 250;
 /// Decisions sent to Redis in one pipeline.
@@ -58,9 +59,6 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], window * 2)
 return allowed";
 
-/// Longest script a learner may hand to the simulator.
-pub const MAX_SCRIPT_BYTES: usize = 16 * 1024;
-
 /// The source to run for `algorithm`.
 fn script(algorithm: Algorithm, custom: Option<&str>) -> Result<&str, SimError> {
     match algorithm {
@@ -68,9 +66,11 @@ fn script(algorithm: Algorithm, custom: Option<&str>) -> Result<&str, SimError> 
         Algorithm::SlidingWindow => Ok(SLIDING_WINDOW),
         Algorithm::TokenBucket => Ok(TOKEN_BUCKET),
         Algorithm::Custom => match custom.map(str::trim) {
-            Some(source) if !source.is_empty() && source.len() <= MAX_SCRIPT_BYTES => Ok(source),
+            Some(source) if !source.is_empty() && source.len() <= CUSTOM_SCRIPT_MAX_BYTES => {
+                Ok(source)
+            }
             Some(source) if !source.is_empty() => Err(SimError::Script(format!(
-                "your script is {} bytes; the simulator takes at most {MAX_SCRIPT_BYTES}",
+                "your script is {} bytes; the simulator takes at most {CUSTOM_SCRIPT_MAX_BYTES}",
                 source.len()
             ))),
             _ => Err(SimError::Script(
@@ -87,14 +87,6 @@ fn key_name(algorithm: Algorithm) -> &'static str {
         Algorithm::TokenBucket => "bucket",
         Algorithm::Custom => "custom",
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SimError {
-    #[error("the sandbox did not answer: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("the limiter script failed: {0}")]
-    Script(String),
 }
 
 /// One request: which user, at what time (ms since the simulation began).
@@ -137,6 +129,10 @@ impl Limiter {
         run: u64,
     ) -> Result<Limiter, SimError> {
         let source = script(algorithm, custom)?;
+        // The learner's own script obeys the console's script rules.
+        if let Some(refusal) = crate::gateway::policy::script_flags_refusal(source.as_bytes()) {
+            return Err(SimError::Script(refusal.message));
+        }
         let value = conn
             .req_packed_command(redis::cmd("SCRIPT").arg("LOAD").arg(source))
             .await?;
@@ -145,7 +141,7 @@ impl Limiter {
             Value::ServerError(e) => {
                 return Err(SimError::Script(format!(
                     "the script does not compile: {}",
-                    crate::gateway::convert::error_text(&e)
+                    crate::session::convert::error_text(&e)
                 )))
             }
             other => return Err(SimError::Script(format!("SCRIPT LOAD answered {other:?}"))),
@@ -190,15 +186,15 @@ impl Limiter {
                 match value {
                     Value::Int(n @ (0 | 1)) => decisions.push(n == 1),
                     Value::ServerError(e) => {
-                        return Err(SimError::Script(crate::gateway::convert::error_text(&e)))
+                        return Err(SimError::Script(crate::session::convert::error_text(&e)))
                     }
                     other => {
                         return Err(SimError::Script(format!(
                             "a limiter must return 1 (allowed) or 0 (blocked), but {} returned {}",
                             self.algorithm.label(),
-                            protocol::format_cli(&crate::gateway::convert::convert(
+                            protocol::format_cli(&crate::session::convert::convert(
                                 other,
-                                &mut crate::gateway::convert::Budget::new(10, 200)
+                                &mut crate::session::convert::Budget::new(10, 200)
                             ))
                         )))
                     }
@@ -235,14 +231,14 @@ fn count(algorithm: Algorithm, users: u32, requests: &[Request], decisions: &[bo
 /// The settings a learner asked for, within the server's bounds.
 pub fn clamp(mut sim: RateLimitSim) -> RateLimitSim {
     sim.rate = if sim.rate.is_finite() {
-        sim.rate.clamp(1.0, MAX_RATE)
+        sim.rate.clamp(1.0, RATE_MAX)
     } else {
         10.0
     };
-    sim.users = sim.users.clamp(1, MAX_USERS);
+    sim.users = sim.users.clamp(1, USERS_MAX);
     sim.limit = sim.limit.clamp(1, 10_000);
     sim.window_ms = sim.window_ms.clamp(100, 60_000);
-    sim.duration_ms = sim.duration_ms.clamp(1_000, MAX_DURATION_MS);
+    sim.duration_ms = sim.duration_ms.clamp(1_000, RATE_LIMIT_DURATION_MAX_MS);
     let mut unique = Vec::new();
     for algorithm in sim.algorithms.drain(..) {
         if !unique.contains(&algorithm) {

@@ -9,12 +9,11 @@ use protocol::{ChartFrame, ConsumerView};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::Value;
 
-use super::rate_limit::SimError;
+use super::SimError;
 
 pub const TICK: Duration = Duration::from_millis(250);
 pub const CONSUMERS: [&str; 3] = ["worker-1", "worker-2", "worker-3"];
 pub const GROUP: &str = "scorers";
-pub const MAX_DURATION_MS: u64 = 180_000;
 
 /// What the learner can do to a running stream simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,7 +275,11 @@ pub async fn run_live(
     let mut sim = StreamSim::new(&mut conn, run).await?;
     let started = Instant::now();
     let mut tick = tokio::time::interval(TICK);
-    while started.elapsed() < Duration::from_millis(duration_ms.clamp(1_000, MAX_DURATION_MS)) {
+    while started.elapsed()
+        < Duration::from_millis(
+            duration_ms.clamp(1_000, protocol::sim_limits::STREAMS_DURATION_MAX_MS),
+        )
+    {
         tick.tick().await;
         while let Ok(action) = actions.try_recv() {
             match action {

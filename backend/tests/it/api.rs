@@ -103,6 +103,22 @@ async fn command_docs_drive_completion_and_hints() {
         hint.starts_with("key ") && hint.contains("score member"),
         "{hint}"
     );
+    // Inside a repeated pair the hint goes on from the word typed.
+    assert_eq!(
+        catalog.hint("HSET k f ").as_deref(),
+        Some("value [field value ...]")
+    );
+    assert_eq!(
+        catalog.hint("ZADD k 1 ").as_deref(),
+        Some("member [score member ...]")
+    );
+    let after_ex = catalog.hint("SET k v EX ").unwrap();
+    assert!(after_ex.starts_with("seconds"), "{after_ex}");
+    // Module commands have hints too, from the engine or the fallback.
+    let search = catalog.hint("FT.SEARCH idx ").unwrap();
+    assert!(search.starts_with("query"), "{search}");
+    let vsim = catalog.hint("VSIM vs ").unwrap();
+    assert!(vsim.contains("ELE") && vsim.contains("VALUES"), "{vsim}");
     let notice = catalog.deprecation("HMSET k f v").unwrap();
     assert!(notice.contains("HSET"), "{notice}");
     assert!(catalog.find("JSON.SET").is_some() && catalog.find("VADD").is_some());

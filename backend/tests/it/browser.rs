@@ -2,6 +2,7 @@
 //! backend.
 
 use crate::support::browser::Browser;
+use crate::support::pages::{LessonPage, Outline};
 use crate::support::TestApp;
 
 #[tokio::test]
@@ -11,31 +12,43 @@ async fn lesson_list_from_the_backend_is_shown_and_opens_a_lesson() {
         app.state.dist_dir.join("index.html").is_file(),
         "dist/ is not built: run `make test` (it runs `trunk build --release` first)"
     );
-    let browser = Browser::launch().await;
-    browser.client.goto(&app.base).await.unwrap();
+    let browser = Browser::visit(&app.base, 1280, 860).await;
+    let outline = Outline::new(&browser);
 
-    let first = browser
-        .wait_for("[data-testid=lesson-list] .outline-item .outline-name")
-        .await;
+    let first = outline.first_lesson().await;
     let expected = &app.state.course.lessons[0].meta.title;
     assert_eq!(&first.text().await.unwrap(), expected);
-    let items = browser
-        .client
-        .find_all(fantoccini::Locator::Css(".outline-item"))
-        .await
-        .unwrap();
-    assert_eq!(items.len(), app.state.course.lessons.len());
-    browser.wait_for(".engine-badge").await;
+    assert_eq!(outline.lesson_count().await, app.state.course.lessons.len());
+    outline.wait_engine_badge().await;
     browser.screenshot("lesson-list.png").await;
 
     first.click().await.unwrap();
-    let title = browser.wait_for(".lesson-title").await;
-    assert_eq!(&title.text().await.unwrap(), expected);
+    let lesson = LessonPage::new(&browser);
+    assert_eq!(&lesson.title().await, expected);
     let url = browser.client.current_url().await.unwrap();
     assert_eq!(url.path(), "/lesson/why-redis");
     browser
         .wait_for(".lesson-body pre code.language-redis")
         .await;
     browser.screenshot("lesson.png").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn reading_the_outline_creates_no_sandbox() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::visit(&app.base, 1280, 860).await;
+    Outline::new(&browser).first_lesson().await;
+    // Give a would-be connection time to ask for a session.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(
+        app.state.sessions.len(),
+        0,
+        "the outline has no console, so it must not take a sandbox"
+    );
+    let stored = browser
+        .js("return localStorage.getItem('redis-tutor.session');")
+        .await;
+    assert!(stored.is_null(), "{stored}");
     browser.close().await;
 }

@@ -3,7 +3,7 @@
 
 use backend::engine::{Capability, Engine};
 
-use crate::support::{default_config, TestRedis};
+use crate::support::{default_config, workspace_root, TestRedis};
 
 fn bundled() -> Engine {
     let engine = Engine::discover(&default_config().engine_dir).expect("engine found");
@@ -72,4 +72,42 @@ fn falls_back_to_redis_server_on_path_without_modules() {
     assert!(engine.modules.is_empty());
     assert!(!engine.has(Capability::Json));
     assert!(engine.loadmodule_args().is_empty());
+}
+
+/// Redis data files a server writes into its `dir`.
+const DATA_FILES: &[&str] = &["dump.rdb", "appendonly.aof", "appendonlydir"];
+
+fn data_files_in(dir: &std::path::Path) -> Vec<String> {
+    DATA_FILES
+        .iter()
+        .filter(|name| dir.join(name).exists())
+        .map(|name| format!("{}", dir.join(name).display()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_test_server_saves_into_its_own_dir_never_the_repository() {
+    let engine = bundled();
+    let redis = TestRedis::start(&engine).await;
+    let mut con = redis.connect().await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(&["t:k", "v"])
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    let saved: String = redis::cmd("SAVE").query_async(&mut con).await.unwrap();
+    assert_eq!(saved, "OK");
+    assert!(
+        redis.dir().join("dump.rdb").exists(),
+        "SAVE writes into the server's own dir"
+    );
+    // Neither the repository root nor the test's working directory (the
+    // crate dir) holds a data file.
+    let root = workspace_root();
+    let cwd = std::env::current_dir().unwrap();
+    let stray: Vec<String> = [root.as_path(), cwd.as_path()]
+        .iter()
+        .flat_map(|dir| data_files_in(dir))
+        .collect();
+    assert!(stray.is_empty(), "stray Redis data files: {stray:?}");
 }

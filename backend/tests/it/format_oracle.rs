@@ -1,14 +1,24 @@
-//! `format_cli` against the real thing: every reply here is rendered by
+//! `format_cli_for` against the real thing: every reply here is rendered by
 //! Debian's `redis-cli --no-raw` and by the gateway's path (redis-rs value →
-//! `Reply` → `format_cli`), and the two must match byte for byte.
+//! `Reply` → `format_cli_for`), and the two must match byte for byte.
+//!
+//! Replies that change from one call to the next (INFO, CLIENT LIST, …)
+//! are fetched once and replayed to redis-cli by a one-reply fake server,
+//! so both sides format the very same bytes.
 
 use std::os::unix::ffi::OsStrExt;
 
 use backend::engine::Engine;
-use backend::gateway::convert::{convert, Budget};
+use backend::session::convert::{convert, Budget};
 use redis::aio::ConnectionLike;
 
 use crate::support::{default_config, TestRedis};
+
+/// The replay server's one reply and the request it waits for.
+struct Replay {
+    request: Vec<u8>,
+    reply: Vec<u8>,
+}
 
 const SETUP: &[&str] = &[
     "SET s hello",
@@ -128,7 +138,8 @@ async fn format_cli_matches_redis_cli_byte_for_byte() {
             cmd.arg(arg.as_slice());
         }
         let value = con.req_packed_command(&cmd).await.unwrap();
-        let ours = protocol::format_cli(&convert(value, &mut Budget::new(100_000, 1 << 24)));
+        let ours =
+            protocol::format_cli_for(&args, &convert(value, &mut Budget::new(100_000, 1 << 24)));
         let theirs = redis_cli(&redis.socket, &args);
         if ours.as_bytes() != theirs.as_slice() {
             mismatches.push(format!(
@@ -144,4 +155,156 @@ async fn format_cli_matches_redis_cli_byte_for_byte() {
         CASES.len(),
         mismatches.join("\n")
     );
+}
+
+/// Commands whose replies change between calls, most of them printed raw
+/// by redis-cli (its `cliSendCommand` rule), plus a few it prints as usual
+/// and errors of raw commands, which are raw too.
+const REPLAYED: &[&str] = &[
+    "INFO",
+    "INFO memory",
+    "info keyspace",
+    "INFO server clients",
+    "CLIENT INFO",
+    "CLIENT LIST",
+    "client list TYPE normal",
+    "MEMORY DOCTOR",
+    "MEMORY MALLOC-STATS",
+    "LATENCY DOCTOR",
+    "LATENCY GRAPH command",
+    "LOLWUT",
+    "CLUSTER INFO",
+    "CLUSTER NODES",
+    "DEBUG HTSTATS 0",
+    "CLIENT INFO extra",
+    // Printed the usual way:
+    "MEMORY STATS",
+    "MEMORY USAGE s",
+    "LATENCY LATEST",
+    "CLIENT ID",
+    "CLUSTER NODES extra",
+];
+
+/// A command as redis-cli sends it: a RESP array of bulk strings.
+fn resp_request(args: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for arg in args {
+        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+        out.extend_from_slice(arg);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Sends `request` on `stream` and reads one whole reply, as raw bytes.
+async fn raw_reply(stream: &mut tokio::net::UnixStream, request: &[u8]) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(request).await.unwrap();
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    while redis::parse_redis_value(&reply).is_err() {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the engine closed mid-reply");
+        reply.extend_from_slice(&chunk[..n]);
+    }
+    reply
+}
+
+/// redis-cli's output for `replay.reply`, from a fake server on `socket`
+/// that answers the one request with it.
+async fn redis_cli_replayed(dir: &std::path::Path, args: &[Vec<u8>], replay: Replay) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = dir.join("replay.sock");
+    let _ = std::fs::remove_file(&socket);
+    let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+    let server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut seen = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while !seen.ends_with(&replay.request) {
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "redis-cli hung up before its command");
+            seen.extend_from_slice(&chunk[..n]);
+        }
+        stream.write_all(&replay.reply).await.unwrap();
+        // Until redis-cli hangs up.
+        while stream.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
+    });
+    let output = tokio::process::Command::new("redis-cli")
+        .arg("-s")
+        .arg(&socket)
+        .arg("--no-raw")
+        .args(args.iter().map(|a| std::ffi::OsStr::from_bytes(a)))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("redis-cli runs (setup installs redis-tools)");
+    server.await.unwrap();
+    output.stdout
+}
+
+/// What a terminal shows of redis-cli's bytes: `\r\n` ends a line, and
+/// the final newline is the prompt's, not the reply's.
+fn as_shown(bytes: &[u8]) -> String {
+    let mut text = String::from_utf8_lossy(bytes).replace("\r\n", "\n");
+    if text.ends_with('\n') {
+        text.pop();
+    }
+    text
+}
+
+#[tokio::test]
+async fn raw_commands_print_like_redis_cli_on_the_same_reply() {
+    let engine = Engine::discover(&default_config().engine_dir).unwrap();
+    let redis = TestRedis::start(&engine).await;
+    let mut stream = tokio::net::UnixStream::connect(&redis.socket)
+        .await
+        .unwrap();
+    let setup = resp_request(&protocol::split_args(b"SET s hello").unwrap());
+    raw_reply(&mut stream, &setup).await;
+    let replay_dir = tempfile::tempdir().unwrap();
+    let mut mismatches = Vec::new();
+    for line in REPLAYED {
+        let args = protocol::split_args(line.as_bytes()).expect(line);
+        let request = resp_request(&args);
+        let reply = raw_reply(&mut stream, &request).await;
+        let value = redis::parse_redis_value(&reply).unwrap();
+        let ours =
+            protocol::format_cli_for(&args, &convert(value, &mut Budget::new(100_000, 1 << 24)));
+        let theirs = as_shown(
+            &redis_cli_replayed(replay_dir.path(), &args, Replay { request, reply }).await,
+        );
+        if ours != theirs {
+            mismatches.push(format!(
+                "{line}\n--- redis-cli:\n{theirs}\n--- format_cli_for:\n{ours}\n"
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} differ:\n{}",
+        mismatches.len(),
+        REPLAYED.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn info_memory_shows_its_section_as_name_value_lines() {
+    let engine = Engine::discover(&default_config().engine_dir).unwrap();
+    let redis = TestRedis::start(&engine).await;
+    let mut con = redis.connect().await.unwrap();
+    let args = [b"INFO".to_vec(), b"memory".to_vec()];
+    let value = con
+        .req_packed_command(redis::cmd("INFO").arg("memory"))
+        .await
+        .unwrap();
+    let text = protocol::format_cli_for(&args, &convert(value, &mut Budget::new(1_000, 1 << 20)));
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("# Memory"), "{text}");
+    assert!(
+        lines.all(|l| l.split_once(':').is_some_and(|(name, _)| !name.is_empty())),
+        "every line is name:value: {text}"
+    );
+    assert!(!text.contains('\r') && !text.contains('"'), "{text}");
 }

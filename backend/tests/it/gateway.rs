@@ -138,26 +138,12 @@ async fn reset_gives_an_empty_sandbox_and_delete_ends_the_session() {
     let app = TestApp::spawn().await;
     let session = app.new_session().await;
     app.exec(&session, "SET k v").await;
-    let reset = app
-        .http
-        .post(format!("{}/api/sessions/reset", app.base))
-        .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reset.status(), 200);
+    assert_eq!(app.reset(&session).await.status(), 200);
     assert_eq!(
         app.exec(&session, "DBSIZE").await.reply,
         Reply::Integer { value: 0 }
     );
-    let deleted = app
-        .http
-        .delete(format!("{}/api/sessions", app.base))
-        .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
+    assert_eq!(app.delete(&session).await.status(), 204);
     assert_eq!(app.exec_refused(&session, "PING").await.0, 401);
 }
 

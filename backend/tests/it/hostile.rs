@@ -88,6 +88,11 @@ fn cases() -> Vec<(String, Expect)> {
         (r#"EVAL "while true do end" 0"#.into(), ErrorOrRestart),
         (r#"EVAL "redis.call('SET','k','v') while true do end" 0"#.into(), Restart),
         (r#"EVAL "local t = {} for i = 1, 1e9 do t[i] = i end" 0"#.into(), ErrorOrRestart),
+        // Shebang flags that lift the memory check.
+        (r##"EVAL "#!lua flags=allow-oom\nreturn redis.call('SET','k','v')" 0"##.into(), Refused("command_refused")),
+        (r##"EVAL_RO "#!lua flags=no-writes,allow-oom\nreturn 1" 0"##.into(), Refused("command_refused")),
+        (r##"SCRIPT LOAD "#!lua flags=allow-oom\nreturn 1""##.into(), Refused("command_refused")),
+        (r##"EVAL "#!lua flags=no-writes\nreturn 1" 0"##.into(), Text("(integer) 1")),
         (r#"EVAL "return string.rep('x', 2^30)" 0"#.into(), ErrorOrRestart),
         (r#"EVAL "for i = 1, 20000 do redis.log(redis.LOG_WARNING, string.rep('x', 1000)) end return 1" 0"#.into(), Text("(integer) 1")),
         // Huge values, replies, lines.
@@ -108,6 +113,10 @@ fn cases() -> Vec<(String, Expect)> {
         ("XREAD BLOCK 0 STREAMS s $".into(), Refused("blocking_forever")),
         ("XREADGROUP GROUP g c BLOCK 0 STREAMS s >".into(), Refused("blocking_forever")),
         ("XREAD BLOCK 999999 STREAMS s $".into(), Refused("blocking_timeout")),
+        // Redis obeys the last BLOCK: a harmless one first must not hide `BLOCK 0`.
+        ("XREAD BLOCK 1 BLOCK 0 STREAMS s $".into(), Refused("blocking_forever")),
+        ("XREADGROUP GROUP g c BLOCK 1 BLOCK 0 STREAMS s >".into(), Refused("blocking_forever")),
+        ("XREAD BLOCK 1 COUNT 1 BLOCK 999999 STREAMS s $".into(), Refused("blocking_timeout")),
         ("SUBSCRIBE news".into(), Refused("command_refused")),
         ("PSUBSCRIBE *".into(), Refused("command_refused")),
         // Odd input.

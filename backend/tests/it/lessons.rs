@@ -60,23 +60,11 @@ async fn the_fixture_lesson_passes_the_runner_and_its_task_checks() {
     assert!(failures.is_empty(), "{failures:?}");
 
     // Over HTTP: Start fresh loads the setup data into an empty sandbox...
-    let started = app
-        .http
-        .post(format!("{}/api/lessons/counters/start", app.base))
-        .bearer_auth(&id)
-        .send()
-        .await
-        .unwrap();
+    let started = app.post_as(&id, "/api/lessons/counters/start").await;
     assert_eq!(started.status(), 200);
     assert_eq!(app.exec(&id, "DBSIZE").await.text, "(integer) 1");
     // ...and a task fails until the learner does it, then passes.
-    let check = |app: &TestApp| {
-        app.http
-            .post(format!("{}/api/lessons/counters/tasks/0/check", app.base))
-            .bearer_auth(&id)
-            .send()
-    };
-    let result: protocol::TaskResult = check(&app).await.unwrap().json().await.unwrap();
+    let result = app.check_task(&id, "counters", 0).await;
     assert!(!result.passed);
     assert!(
         result.checks[0]
@@ -87,7 +75,7 @@ async fn the_fixture_lesson_passes_the_runner_and_its_task_checks() {
         "{result:?}"
     );
     app.exec(&id, "SET count:page:pricing 10").await;
-    let result: protocol::TaskResult = check(&app).await.unwrap().json().await.unwrap();
+    let result = app.check_task(&id, "counters", 0).await;
     assert!(result.passed, "{result:?}");
 }
 
@@ -100,13 +88,6 @@ async fn a_wrong_but_plausible_solution_does_not_pass() {
     let id = app.new_session().await;
     // A number that looks right but is stored as the wrong text.
     app.exec(&id, "SET count:page:pricing 10.0").await;
-    let response = app
-        .http
-        .post(format!("{}/api/lessons/counters/tasks/0/check", app.base))
-        .bearer_auth(&id)
-        .send()
-        .await
-        .unwrap();
-    let result: protocol::TaskResult = response.json().await.unwrap();
+    let result = app.check_task(&id, "counters", 0).await;
     assert!(!result.passed, "{result:?}");
 }

@@ -1,5 +1,6 @@
 //! Shared test support: `TestApp` runs the real router on a random port with
-//! the real engine; `TestRedis` starts the engine on a private unix socket.
+//! the real engine (HTTP calls and a WebSocket client, `WsClient`);
+//! `TestRedis` starts the engine on a private unix socket.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -62,9 +63,13 @@ impl TestApp {
             .await
             .expect("bind a random port");
         let addr: SocketAddr = listener.local_addr().expect("local addr");
-        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        // Served as production serves it: header and body deadlines, the
+        // JSON error shape for the framework's own refusals.
+        let (app, limits) = (router(state.clone()), config.limits.clone());
         let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("server runs");
+            backend::http::serve(listener, app, &limits, std::future::pending())
+                .await
+                .expect("server runs");
         });
         TestApp {
             base: format!("http://{addr}"),
@@ -85,6 +90,18 @@ impl TestApp {
         assert_eq!(response.status(), reqwest::StatusCode::CREATED);
         let created: protocol::SessionCreated = response.json().await.expect("session JSON");
         created.session
+    }
+
+    /// A new session and a second connection to its sandbox, as the chart
+    /// simulators get one.
+    pub async fn session_with_connection(&self) -> (String, redis::aio::MultiplexedConnection) {
+        let id = self.new_session().await;
+        let session = self.state.sessions.get(&id).expect("the session exists");
+        let conn = session
+            .sandbox_connection()
+            .await
+            .expect("a connection to the sandbox");
+        (id, conn)
     }
 
     /// `POST /api/exec` as `session`; the raw response.
@@ -117,7 +134,54 @@ impl TestApp {
             "{line}: expected a refusal, got {status} {body}"
         );
         let err: protocol::ApiError = serde_json::from_str(&body).expect("ApiError JSON");
-        (status, err.error.code, err.error.message)
+        (status, err.error.code.to_string(), err.error.message)
+    }
+
+    /// `POST path` as `session`, with no body.
+    pub async fn post_as(&self, session: &str, path: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(session)
+            .send()
+            .await
+            .expect("request reaches the test server")
+    }
+
+    /// `POST /api/sessions/reset` as `session`: a fresh sandbox.
+    pub async fn reset(&self, session: &str) -> reqwest::Response {
+        self.post_as(session, "/api/sessions/reset").await
+    }
+
+    /// `DELETE /api/sessions` as `session`: the session ends.
+    pub async fn delete(&self, session: &str) -> reqwest::Response {
+        self.http
+            .delete(format!("{}/api/sessions", self.base))
+            .bearer_auth(session)
+            .send()
+            .await
+            .expect("request reaches the test server")
+    }
+
+    /// `POST /api/lessons/<slug>/tasks/<n>/check` as `session`.
+    pub async fn check_task(&self, session: &str, slug: &str, n: usize) -> protocol::TaskResult {
+        let response = self
+            .post_as(session, &format!("/api/lessons/{slug}/tasks/{n}/check"))
+            .await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        response.json().await.expect("TaskResult JSON")
+    }
+
+    /// `GET /ws?session=<session>` as a URL.
+    pub fn ws_url(&self, session: &str) -> String {
+        format!(
+            "{}/ws?session={session}",
+            self.base.replace("http://", "ws://")
+        )
+    }
+
+    /// The console's WebSocket for `session`, past its opening `SessionState`.
+    pub async fn ws(&self, session: &str) -> ws::WsClient {
+        ws::WsClient::connect(&self.ws_url(session)).await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -134,7 +198,7 @@ impl TestApp {
 pub struct TestRedis {
     pub socket: PathBuf,
     _child: tokio::process::Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl TestRedis {
@@ -156,7 +220,7 @@ impl TestRedis {
         let redis = TestRedis {
             socket,
             _child: child,
-            _dir: dir,
+            dir,
         };
         for _ in 0..200 {
             if let Ok(mut con) = redis.connect().await {
@@ -173,6 +237,11 @@ impl TestRedis {
         panic!("engine never answered PING on {}", redis.socket.display());
     }
 
+    /// The server's `dir`: where a SAVE would put its dump.rdb.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub async fn connect(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
         let client = redis::Client::open(format!("unix://{}", self.socket.display()))?;
         client.get_multiplexed_async_connection().await
@@ -180,3 +249,5 @@ impl TestRedis {
 }
 
 pub mod browser;
+pub mod pages;
+pub mod ws;

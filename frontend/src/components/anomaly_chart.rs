@@ -5,23 +5,28 @@
 use leptos::prelude::*;
 use protocol::{AnomalySim, ChartFrame};
 
-use crate::console::ConsoleState;
+use super::chart_panel::{ChartCanvas, ChartPanel};
+use crate::charts::anomaly;
+use crate::sim_state::SimState;
+
+/// How long one Start runs the generator.
+const RUN_MS: u64 = 60_000;
+
+/// "1 time", "3 times".
+fn times(n: usize) -> String {
+    if n == 1 {
+        "1 time".to_owned()
+    } else {
+        format!("{n} times")
+    }
+}
 
 #[component]
 pub fn AnomalyChart() -> impl IntoView {
-    let state = expect_context::<ConsoleState>();
-    let canvas: NodeRef<leptos::html::Canvas> = NodeRef::new();
+    let sims = expect_context::<SimState>();
     let flat = RwSignal::new(false);
-
-    Effect::new(move |_| {
-        state.frames.with(|frames| {
-            if let Some(canvas) = canvas.get() {
-                let _ = crate::charts::draw_anomaly(canvas, frames);
-            }
-        });
-    });
     let summary = Memo::new(move |_| {
-        state.frames.with(|frames| {
+        sims.frames.with(|frames| {
             let (mut samples, mut stable, mut tutorial, mut unusable) = (0, 0, 0, 0);
             let mut last_raw = String::new();
             for frame in frames {
@@ -41,44 +46,52 @@ pub fn AnomalyChart() -> impl IntoView {
             (samples, stable, tutorial, unusable, last_raw)
         })
     });
-
+    let running = move || sims.running.get();
     view! {
-        <section class="chart-panel" aria-label="Anomaly detection">
-            <h2 class="chart-title">"Anomaly detection, live"</h2>
-            <p class="chart-lede">
-                "A generator pushes a latency metric into your sandbox five times a second. Before each sample, both scripts compute the recent mean and deviation: the stable one, and the tutorial's, whose numbers come back truncated to integers. Inject a spike, or switch to a flat series and watch the tutorial's deviation turn into NaN."
-            </p>
+        <ChartPanel
+            title="Anomaly detection, live"
+            lede="A generator pushes a latency metric into your sandbox five times a second. Before each sample, both scripts compute the recent mean and deviation: the stable one, and the tutorial's, whose numbers come back truncated to integers. Inject a spike, or start a flat series and watch the tutorial's deviation turn into NaN."
+        >
             <div class="chart-controls">
-                <label class="chart-check">
+                // The series is chosen when the generator starts, so the
+                // box is locked while it runs, and says so.
+                <label class="chart-check" title="The series is fixed while the generator runs: Stop, then Start again to switch.">
                     <input type="checkbox" data-testid="anomaly-flat" prop:checked=move || flat.get()
+                        disabled=running
                         on:change=move |ev| flat.set(event_target_checked(&ev)) />
                     " flat series (0.1 every time)"
                 </label>
+                <Show when=running>
+                    <span class="chart-note" data-testid="anomaly-flat-note">"(Stop to switch series)"</span>
+                </Show>
             </div>
             <div class="chart-actions">
-                <button type="button" data-testid="anomaly-start" disabled=move || state.sim_running.get()
-                    on:click=move |_| state.start_anomaly(AnomalySim { flat: flat.get_untracked(), duration_ms: 60_000 })>
+                <button type="button" data-testid="anomaly-start" disabled=running
+                    on:click=move |_| sims.start_anomaly(AnomalySim { flat: flat.get_untracked(), duration_ms: RUN_MS })>
                     "Start"
                 </button>
-                <button type="button" data-testid="anomaly-spike" disabled=move || !state.sim_running.get()
-                    on:click=move |_| state.inject_spike()>
+                <button type="button" data-testid="anomaly-spike" disabled=move || !running()
+                    on:click=move |_| sims.inject_spike()>
                     "Inject a spike"
                 </button>
-                <button type="button" disabled=move || !state.sim_running.get() on:click=move |_| state.stop_simulation()>
+                <button type="button" data-testid="anomaly-stop" disabled=move || !running() on:click=move |_| sims.stop()>
                     "Stop"
                 </button>
-                <span class="chart-status" role="status">{move || state.sim_status.get()}</span>
+                <span class="chart-status" role="status">{move || sims.status.get()}</span>
             </div>
-            <canvas class="chart-canvas" node_ref=canvas width="760" height="320" data-testid="anomaly-chart"
-                aria-label="Metric, mean ± 3σ band and flagged samples"></canvas>
+            <ChartCanvas testid="anomaly-chart" label="Metric, mean ± 3σ band and flagged samples"
+                draw=move |canvas| sims.frames.with(|frames| anomaly::draw(canvas, frames))/>
             <p class="chart-counters" data-testid="anomaly-summary">
                 {move || {
                     let (samples, stable, tutorial, unusable, raw) = summary.get();
                     format!(
-                        "{samples} samples · stable script flagged {stable} · tutorial's flagged {tutorial}, gave no usable deviation {unusable} times · its last reply: {raw}"
+                        "{samples} samples · stable script flagged {} · tutorial's flagged {}, gave no usable deviation {} · its last reply: {raw}",
+                        times(stable),
+                        times(tutorial),
+                        times(unusable),
                     )
                 }}
             </p>
-        </section>
+        </ChartPanel>
     }
 }

@@ -4,40 +4,34 @@
 use leptos::prelude::*;
 use protocol::{ChartFrame, MemoryKind};
 
-use crate::console::ConsoleState;
+use super::chart_panel::{ChartCanvas, ChartPanel};
+use crate::charts::memory;
+use crate::sim_state::SimState;
 
 #[component]
 pub fn MemoryChart() -> impl IntoView {
-    let state = expect_context::<ConsoleState>();
-    let canvas: NodeRef<leptos::html::Canvas> = NodeRef::new();
-    Effect::new(move |_| {
-        state.memory.with(|curves| {
-            if let Some(canvas) = canvas.get() {
-                let _ = crate::charts::draw_memory(canvas, curves);
-            }
-        });
-    });
-    let grow = move |kind: MemoryKind| move |_| state.grow_memory(kind, 700);
+    let sims = expect_context::<SimState>();
+    let grow = move |kind: MemoryKind| move |_| sims.grow_memory(kind);
     view! {
-        <section class="chart-panel" aria-label="Memory explorer">
-            <h2 class="chart-title">"Memory and encodings"</h2>
-            <p class="chart-lede">
-                "Grow a collection one element at a time in your sandbox. Small ones use a compact encoding (listpack, intset); past the threshold Redis converts them and every element costs more."
-            </p>
+        <ChartPanel
+            title="Memory and encodings"
+            lede="Grow a collection one element at a time in your sandbox. Small ones use a compact encoding (listpack, intset); past the threshold Redis converts them and every element costs more."
+        >
             <div class="chart-actions">
                 <button type="button" data-testid="memory-hash" on:click=grow(MemoryKind::Hash)>"Grow a hash"</button>
                 <button type="button" data-testid="memory-set" on:click=grow(MemoryKind::Set)>"Grow a set"</button>
                 <button type="button" data-testid="memory-zset" on:click=grow(MemoryKind::SortedSet)>"Grow a sorted set"</button>
-                <button type="button" data-testid="memory-embeddings" on:click=move |_| state.compare_embeddings()>
+                <button type="button" data-testid="memory-embeddings" on:click=move |_| sims.compare_embeddings()>
                     "Compare embedding storage"
                 </button>
+                <span class="chart-status" role="status">{move || sims.status.get()}</span>
             </div>
-            <canvas class="chart-canvas" node_ref=canvas width="760" height="320" data-testid="memory-chart"
-                aria-label="Memory usage against element count, with encoding changes"></canvas>
+            <ChartCanvas testid="memory-chart" label="Memory usage against element count, with encoding changes"
+                draw=move |canvas| sims.memory.with(|curves| memory::draw(canvas, curves))/>
             <table class="chart-table" data-testid="embedding-sizes">
                 <caption>"One 768-dimension embedding, MEMORY USAGE in bytes"</caption>
                 <tbody>
-                    {move || match state.embeddings.get() {
+                    {move || match sims.embeddings.get() {
                         Some(ChartFrame::Embeddings { json_bytes, blob_bytes, vset_bytes, .. }) => {
                             let vset = vset_bytes.map_or("not available".to_owned(), |b| b.to_string());
                             view! {
@@ -51,6 +45,6 @@ pub fn MemoryChart() -> impl IntoView {
                     }}
                 </tbody>
             </table>
-        </section>
+        </ChartPanel>
     }
 }

@@ -5,7 +5,8 @@
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
-use crate::console::{ConsoleState, Tone};
+use crate::console_state::ConsoleState;
+use crate::transcript_store::Tone;
 
 #[component]
 pub fn Prompt() -> impl IntoView {
@@ -105,7 +106,7 @@ pub fn Prompt() -> impl IntoView {
     view! {
         <div class="console-prompt-row">
             <label class="console-prompt" for="console-input">{move || {
-                if state.in_multi.get() { "redis-tutor(TX)> " } else { "redis-tutor> " }
+                crate::console_state::prompt_for(state.in_multi.get())
             }}</label>
             <div class="console-field">
                 <div class="console-mirror" aria-hidden="true">

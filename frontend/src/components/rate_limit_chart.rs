@@ -3,9 +3,15 @@
 //! the fixed window's burst at the window boundary is plain to see.
 
 use leptos::prelude::*;
+use protocol::sim_limits::{RATE_LIMIT_DURATION_MAX_MS, RATE_MAX, USERS_MAX};
 use protocol::{Algorithm, ChartFrame, RateLimitSim};
 
-use crate::console::ConsoleState;
+use super::chart_panel::{ChartCanvas, ChartPanel};
+use crate::charts::rate_limit;
+use crate::sim_state::SimState;
+
+/// Users whose own counts are listed under the chart.
+const USERS_LISTED: usize = 10;
 
 fn number_input(
     label: &'static str,
@@ -45,7 +51,7 @@ struct LimiterTotals {
 
 #[component]
 pub fn RateLimitChart() -> impl IntoView {
-    let state = expect_context::<ConsoleState>();
+    let sims = expect_context::<SimState>();
     let rate = RwSignal::new(80.0_f64);
     let users = RwSignal::new(2.0_f64);
     let limit = RwSignal::new(5.0_f64);
@@ -57,22 +63,16 @@ pub fn RateLimitChart() -> impl IntoView {
     let custom = RwSignal::new(
         "-- Your limiter: KEYS[1] is the user's key; ARGV = now_ms, limit, window_ms, request id.\n-- Return 1 to allow, 0 to block. This one is a fixed window that forgets to expire.\nlocal n = redis.call('INCR', KEYS[1])\nif n <= tonumber(ARGV[2]) then return 1 end\nreturn 0".to_owned(),
     );
-    let canvas: NodeRef<leptos::html::Canvas> = NodeRef::new();
-
-    Effect::new(move |_| {
-        let frames = state.frames.get();
+    let draw = move |canvas: web_sys::HtmlCanvasElement| {
         let per_sec: f64 = limit.get() * users.get() / window.get().max(0.1_f64);
-        if let Some(canvas) = canvas.get() {
-            if let Err(e) = crate::charts::draw_rate_limit(canvas, &frames, per_sec) {
-                leptos::logging::warn!("chart: {e}");
-            }
-        }
-    });
+        sims.frames
+            .with(|frames| rate_limit::draw(canvas, frames, per_sec))
+    };
 
     // Per limiter: total allowed and blocked, and (allowed, blocked) per user.
     let totals = Memo::new(move |_| {
         let mut totals: Vec<LimiterTotals> = Vec::new();
-        state.frames.with(|frames| {
+        sims.frames.with(|frames| {
             for frame in frames {
                 let ChartFrame::RateLimit { counts, .. } = frame else {
                     continue;
@@ -108,7 +108,7 @@ pub fn RateLimitChart() -> impl IntoView {
         if use_custom.get_untracked() {
             algorithms.push(Algorithm::Custom);
         }
-        state.start_rate_limit(RateLimitSim {
+        sims.start_rate_limit(RateLimitSim {
             rate: rate.get_untracked(),
             users: users.get_untracked() as u32,
             limit: limit.get_untracked() as u32,
@@ -121,17 +121,16 @@ pub fn RateLimitChart() -> impl IntoView {
     };
 
     view! {
-        <section class="chart-panel" aria-label="Rate-limit simulator">
-            <h2 class="chart-title">"Rate limiting, live"</h2>
-            <p class="chart-lede">
-                "Simulated users send requests to your sandbox; each limiter script decides every request atomically in Redis. Watch the fixed window let a double burst through at each window boundary."
-            </p>
+        <ChartPanel
+            title="Rate limiting, live"
+            lede="Simulated users send requests to your sandbox; each limiter script decides every request atomically in Redis. Watch the fixed window let a double burst through at each window boundary."
+        >
             <div class="chart-controls">
-                {number_input("requests / s", rate, 1.0, 2000.0, "sim-rate")}
-                {number_input("users", users, 1.0, 50.0, "sim-users")}
+                {number_input("requests / s", rate, 1.0, RATE_MAX, "sim-rate")}
+                {number_input("users", users, 1.0, f64::from(USERS_MAX), "sim-users")}
                 {number_input("limit per user", limit, 1.0, 1000.0, "sim-limit")}
                 {number_input("window (s)", window, 0.1, 60.0, "sim-window")}
-                {number_input("duration (s)", seconds, 1.0, 120.0, "sim-duration")}
+                {number_input("duration (s)", seconds, 1.0, RATE_LIMIT_DURATION_MAX_MS as f64 / 1000.0, "sim-duration")}
                 {Algorithm::ALL
                     .into_iter()
                     .map(|algorithm| {
@@ -176,16 +175,15 @@ pub fn RateLimitChart() -> impl IntoView {
                     on:input=move |ev| custom.set(event_target_value(&ev))></textarea>
             </Show>
             <div class="chart-actions">
-                <button type="button" data-testid="sim-start" on:click=start disabled=move || state.sim_running.get()>
+                <button type="button" data-testid="sim-start" on:click=start disabled=move || sims.running.get()>
                     "Start"
                 </button>
-                <button type="button" data-testid="sim-stop" on:click=move |_| state.stop_simulation() disabled=move || !state.sim_running.get()>
+                <button type="button" data-testid="sim-stop" on:click=move |_| sims.stop() disabled=move || !sims.running.get()>
                     "Stop"
                 </button>
-                <span class="chart-status" role="status">{move || state.sim_status.get()}</span>
+                <span class="chart-status" role="status">{move || sims.status.get()}</span>
             </div>
-            <canvas class="chart-canvas" node_ref=canvas width="760" height="320" data-testid="rate-chart"
-                aria-label="Allowed requests per second for each rate limiter"></canvas>
+            <ChartCanvas testid="rate-chart" label="Allowed requests per second for each rate limiter" draw=draw/>
             <ul class="chart-counters">
                 {move || {
                     totals
@@ -196,8 +194,8 @@ pub fn RateLimitChart() -> impl IntoView {
                             let users = per_user
                                 .iter()
                                 .enumerate()
-                                .take(10)
-                                .map(|(i, (a, b))| format!("user {}: {a}/{b}", i + 1))
+                                .take(USERS_LISTED)
+                                .map(|(i, (a, b))| format!("user {}: {a} / {}", i + 1, a + b))
                                 .collect::<Vec<_>>()
                                 .join(" · ");
                             view! {
@@ -206,13 +204,16 @@ pub fn RateLimitChart() -> impl IntoView {
                                         <strong>{algorithm.label()}</strong>
                                         {format!(": {allowed} allowed · {blocked} blocked")}
                                     </span>
-                                    <span class="chart-per-user" title="allowed/blocked per simulated user">{users}</span>
+                                    <span class="chart-per-user">
+                                        <span class="chart-per-user-label">"allowed / sent per user: "</span>
+                                        {users}
+                                    </span>
                                 </li>
                             }
                         })
                         .collect_view()
                 }}
             </ul>
-        </section>
+        </ChartPanel>
     }
 }

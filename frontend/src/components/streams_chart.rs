@@ -5,21 +5,15 @@
 use leptos::prelude::*;
 use protocol::ChartFrame;
 
-use crate::console::ConsoleState;
+use super::chart_panel::{ChartCanvas, ChartPanel};
+use crate::charts::streams;
+use crate::sim_state::SimState;
 
 #[component]
 pub fn StreamsChart() -> impl IntoView {
-    let state = expect_context::<ConsoleState>();
-    let canvas: NodeRef<leptos::html::Canvas> = NodeRef::new();
-    Effect::new(move |_| {
-        state.frames.with(|frames| {
-            if let Some(canvas) = canvas.get() {
-                let _ = crate::charts::draw_streams(canvas, frames);
-            }
-        });
-    });
+    let sims = expect_context::<SimState>();
     let latest = Memo::new(move |_| {
-        state.frames.with(|frames| {
+        sims.frames.with(|frames| {
             frames.iter().rev().find_map(|f| match f {
                 ChartFrame::Stream {
                     length,
@@ -32,24 +26,24 @@ pub fn StreamsChart() -> impl IntoView {
             })
         })
     });
+    let idle = move || !sims.running.get();
     view! {
-        <section class="chart-panel" aria-label="Streams">
-            <h2 class="chart-title">"Streams and consumer groups, live"</h2>
-            <p class="chart-lede">
-                "A producer adds 32 events a second; three workers in the group read them and acknowledge a moment later. Kill a worker: its messages stay pending. Recover them with XAUTOCLAIM and watch pending return to normal."
-            </p>
+        <ChartPanel
+            title="Streams and consumer groups, live"
+            lede="A producer adds 32 events a second; three workers in the group read them and acknowledge a moment later. Kill a worker: its messages stay pending (its line turns dashed). Recover them with XAUTOCLAIM and watch pending return to normal."
+        >
             <div class="chart-actions">
-                <button type="button" data-testid="streams-start" disabled=move || state.sim_running.get()
-                    on:click=move |_| state.start_streams()>"Start"</button>
-                <button type="button" data-testid="streams-kill" disabled=move || !state.sim_running.get()
-                    on:click=move |_| state.kill_consumer(0)>"Kill worker-1"</button>
-                <button type="button" data-testid="streams-recover" disabled=move || !state.sim_running.get()
-                    on:click=move |_| state.recover()>"Recover with XAUTOCLAIM"</button>
-                <button type="button" disabled=move || !state.sim_running.get()
-                    on:click=move |_| state.stop_simulation()>"Stop"</button>
+                <button type="button" data-testid="streams-start" disabled=move || sims.running.get()
+                    on:click=move |_| sims.start_streams()>"Start"</button>
+                <button type="button" data-testid="streams-kill" disabled=idle
+                    on:click=move |_| sims.kill_consumer(0)>"Kill worker-1"</button>
+                <button type="button" data-testid="streams-recover" disabled=idle
+                    on:click=move |_| sims.recover()>"Recover with XAUTOCLAIM"</button>
+                <button type="button" disabled=idle on:click=move |_| sims.stop()>"Stop"</button>
+                <span class="chart-status" role="status">{move || sims.status.get()}</span>
             </div>
-            <canvas class="chart-canvas" node_ref=canvas width="760" height="300" data-testid="streams-chart"
-                aria-label="Pending entries per consumer over time"></canvas>
+            <ChartCanvas testid="streams-chart" label="Pending entries per consumer over time"
+                draw=move |canvas| sims.frames.with(|frames| streams::draw(canvas, frames))/>
             <p class="chart-counters" data-testid="streams-summary">
                 {move || match latest.get() {
                     Some((length, pending, lag, claimed)) => format!(
@@ -59,6 +53,6 @@ pub fn StreamsChart() -> impl IntoView {
                     None => "Not running.".to_owned(),
                 }}
             </p>
-        </section>
+        </ChartPanel>
     }
 }

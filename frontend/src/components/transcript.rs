@@ -1,27 +1,49 @@
 //! The scrollback: each command with its reply (rendered by the server's
-//! `format_cli`, identical to `redis-cli --no-raw`), latency badges, and
-//! notices. Long replies fold behind "show all".
+//! `format_cli`, identical to `redis-cli --no-raw`), round-trip badges, and
+//! notices. Long replies fold behind "show all". The scroll position is
+//! kept for the tab, like the entries.
 
 use leptos::prelude::*;
 
-use crate::console::{ConsoleState, Entry, EntryKind, Tone};
+use crate::console_state::ConsoleState;
+use crate::transcript_store::{self, Entry, EntryKind, Tone};
 
 /// Replies longer than this many lines are folded.
 const FOLD_AFTER: usize = 24;
+
+/// What the number on a reply means: it is measured on the server around
+/// the call to the sandbox, so it is not Redis's own execution time.
+pub const ROUND_TRIP_TITLE: &str = "Round trip from the server to your Redis (network + Redis). Redis's own time per command: INFO commandstats, SLOWLOG.";
 
 #[component]
 pub fn Transcript() -> impl IntoView {
     let state = expect_context::<ConsoleState>();
     let log: NodeRef<leptos::html::Div> = NodeRef::new();
-    // Keep the newest reply in view.
+    // A reload first restores where the learner was; after that, every new
+    // entry brings the newest reply into view.
+    let restored = StoredValue::new(false);
     Effect::new(move |_| {
         state.entries.track();
-        if let Some(el) = log.get() {
-            el.set_scroll_top(el.scroll_height());
+        let Some(el) = log.get() else {
+            return;
+        };
+        if !restored.get_value() {
+            restored.set_value(true);
+            if let Some(top) = transcript_store::load_scroll() {
+                el.set_scroll_top(top);
+                return;
+            }
         }
+        el.set_scroll_top(el.scroll_height());
     });
+    let on_scroll = move |_| {
+        if let Some(el) = log.get_untracked() {
+            transcript_store::save_scroll(el.scroll_top());
+        }
+    };
     view! {
-        <div class="console-log" role="log" aria-live="polite" aria-label="Console output" node_ref=log data-testid="console-log">
+        <div class="console-log" role="log" aria-live="polite" aria-label="Console output" node_ref=log
+            data-testid="console-log" on:scroll=on_scroll>
             <For each=move || state.entries.get() key=|entry| entry.id let:entry>
                 <EntryView entry=entry/>
             </For>
@@ -61,9 +83,9 @@ fn EntryView(entry: Entry) -> impl IntoView {
                 }
             };
             let badge = micros.map(|us| {
-                view! { <span class="console-latency" title="Server-side time in Redis">{format!("{us} µs")}</span> }
+                view! { <span class="console-latency" title=ROUND_TRIP_TITLE>{format!("{us} µs")}</span> }
             });
-            let code_badge = code.map(|c| view! { <span class="console-code">{c}</span> });
+            let code_badge = code.map(|c| view! { <span class="console-code">{c.as_str()}</span> });
             view! {
                 <div class="console-entry">
                     <div class="console-input-echo">

@@ -114,6 +114,13 @@ impl Browser {
     /// A browser of the given window size on `url`, with the page's console
     /// connected to a sandbox.
     pub async fn open(url: &str, width: u32, height: u32) -> Browser {
+        let browser = Browser::visit(url, width, height).await;
+        browser.wait_connected().await;
+        browser
+    }
+
+    /// A browser of the given window size on `url`, not waiting for anything.
+    pub async fn visit(url: &str, width: u32, height: u32) -> Browser {
         let browser = Browser::launch().await;
         browser
             .client
@@ -121,25 +128,12 @@ impl Browser {
             .await
             .expect("window size");
         browser.client.goto(url).await.expect("page loads");
-        browser.wait_connected().await;
         browser
-    }
-
-    /// Scrolls a chart's panel to the top of the window, below the header.
-    pub async fn show_panel(&self, canvas: &str) {
-        self.js(&format!(
-            "window.scrollTo(0, document.querySelector('[data-testid={canvas}]').closest('.chart-panel').offsetTop - 70);"
-        ))
-        .await;
     }
 
     /// Waits until the page's console says it is connected to a sandbox.
     pub async fn wait_connected(&self) {
-        self.wait_until(
-            "document.querySelector('[data-testid=console-status]')?.textContent === 'Connected'",
-            "the console to connect",
-        )
-        .await;
+        super::pages::ConsolePage::new(self).wait_connected().await;
     }
 
     /// Saves a PNG under docs/screenshots/ (shown in the README).

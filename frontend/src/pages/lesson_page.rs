@@ -1,4 +1,6 @@
-//! One lesson: its rendered body with previous/next links.
+//! One lesson: its rendered body with previous/next links, the console
+//! beside it, and the charts that belong to it. Opening it tells the
+//! server, which loads the lesson's starting data when the sandbox lacks it.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -7,13 +9,15 @@ use protocol::LessonPage as Lesson;
 
 use crate::api;
 use crate::components::anomaly_chart::AnomalyChart;
-use crate::components::console::Console;
+use crate::components::console_view::ConsoleView;
 use crate::components::latency_chart::LatencyChart;
 use crate::components::memory_chart::MemoryChart;
 use crate::components::rate_limit_chart::RateLimitChart;
 use crate::components::streams_chart::StreamsChart;
-use crate::console::{ConsoleState, Tone};
+use crate::console_state::ConsoleState;
+use crate::lesson_dom;
 use crate::progress;
+use crate::transcript_store::Tone;
 
 #[component]
 pub fn LessonPage() -> impl IntoView {
@@ -63,21 +67,20 @@ fn LessonBody(page: Lesson) -> impl IntoView {
     let console = expect_context::<ConsoleState>();
     let slug = page.summary.slug.clone();
     let blocks = page.blocks.len();
+    let sources: Vec<String> = page.blocks.iter().map(|b| b.source.clone()).collect();
     let tasks = page.tasks.len();
     progress::visited(&slug);
+    console.open_lesson(slug.clone());
+    {
+        let slug = slug.clone();
+        on_cleanup(move || console.close_lesson(&slug));
+    }
     let status = RwSignal::new(progress::get(&slug).label().unwrap_or("new"));
-    // Deep links: the body arrives after the first paint, so scroll to the
-    // step named in the URL once it is in the page.
-    request_animation_frame(|| {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let Ok(hash) = window.location().hash() else {
-            return;
-        };
-        let id = hash.trim_start_matches('#');
-        if let Some(step) = window.document().and_then(|d| d.get_element_by_id(id)) {
-            step.scroll_into_view();
+    let body: NodeRef<leptos::html::Div> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(body) = body.get() {
+            lesson_dom::decorate(&body);
+            request_animation_frame(lesson_dom::scroll_to_hash);
         }
     });
     // Buttons inside the server-rendered body (Run, Check, Show solution)
@@ -94,30 +97,38 @@ fn LessonBody(page: Lesson) -> impl IntoView {
             };
             let classes = target.class_list();
             if classes.contains("run-button") {
-                let block = target.closest(".runnable").ok().flatten();
-                let code = block
-                    .as_ref()
-                    .and_then(|b| b.query_selector("code").ok().flatten())
-                    .and_then(|code| code.text_content());
+                let Some(block) = target.closest(".runnable").ok().flatten() else {
+                    return;
+                };
                 let index = block
-                    .and_then(|b| b.get_attribute("data-block"))
+                    .get_attribute("data-block")
                     .and_then(|i| i.parse::<usize>().ok());
-                if let Some(code) = code {
-                    console.run_text(code);
-                }
-                if let Some(index) = index {
-                    progress::ran(&slug, index, blocks, tasks);
-                    status.set(progress::get(&slug).label().unwrap_or("new"));
+                match index {
+                    // A lesson block runs on the server, as the lesson says.
+                    Some(index) => {
+                        let source = sources.get(index).cloned().unwrap_or_default();
+                        let slug = slug.clone();
+                        leptos::task::spawn_local(async move {
+                            let entries = console.run_block(slug.clone(), index, &source).await;
+                            lesson_dom::show_result(&block, &entries);
+                            progress::ran(&slug, index, blocks, tasks);
+                            status.set(progress::get(&slug).label().unwrap_or("new"));
+                        });
+                    }
+                    // A task's solution: typed commands, with the paste rules.
+                    None => {
+                        if let Some(code) = block
+                            .query_selector("code")
+                            .ok()
+                            .flatten()
+                            .and_then(|code| code.text_content())
+                        {
+                            console.run_lines(&code, false);
+                        }
+                    }
                 }
             } else if classes.contains("task-show-solution") {
-                if let Some(solution) = target
-                    .closest(".task")
-                    .ok()
-                    .flatten()
-                    .and_then(|t| t.query_selector(".task-solution").ok().flatten())
-                {
-                    let _ = solution.toggle_attribute("hidden");
-                }
+                lesson_dom::toggle_solution(&target);
             } else if classes.contains("task-check") {
                 let Some(task) = target.closest(".task").ok().flatten() else {
                     return;
@@ -141,11 +152,11 @@ fn LessonBody(page: Lesson) -> impl IntoView {
                                 .iter()
                                 .filter(|c| !c.passed)
                                 .map(|c| {
-                                    format!(
-                                        "{}: {}",
-                                        c.command,
-                                        c.detail.clone().unwrap_or_default()
-                                    )
+                                    let detail = c.detail.clone().unwrap_or_default();
+                                    match &c.label {
+                                        Some(label) => format!("{label} ({detail})"),
+                                        None => format!("{}: {detail}", c.command),
+                                    }
                                 })
                                 .collect();
                             (format!("✗ Not yet. {}", details.join(" · ")), false)
@@ -170,8 +181,13 @@ fn LessonBody(page: Lesson) -> impl IntoView {
         move |_| {
             let slug = slug.clone();
             leptos::task::spawn_local(async move {
-                if let Err(e) = api::start_lesson(&slug).await {
-                    console.notice(Tone::Warn, e.to_string());
+                match api::start_lesson(&slug).await {
+                    // A clean sandbox: no transaction is open any more.
+                    Ok(notice) => {
+                        console.in_multi.set(false);
+                        console.server_notice(&notice);
+                    }
+                    Err(e) => console.notice(Tone::Warn, e.to_string()),
                 }
             });
         }
@@ -192,7 +208,7 @@ fn LessonBody(page: Lesson) -> impl IntoView {
                     " loads this lesson's starting data into a clean sandbox."
                 </p>
                 // Rendered on the server by pulldown-cmark with raw HTML escaped.
-                <div class="lesson-body" inner_html=page.html on:click=on_click></div>
+                <div class="lesson-body" node_ref=body inner_html=page.html on:click=on_click></div>
                 {(slug == "rate-limiting").then(|| view! { <RateLimitChart/> })}
                 {(slug == "anomaly-detection").then(|| view! { <AnomalyChart/> })}
                 {(slug == "streams").then(|| view! { <StreamsChart/> })}
@@ -205,7 +221,7 @@ fn LessonBody(page: Lesson) -> impl IntoView {
                 </nav>
             </article>
             <aside class="lesson-console">
-                <Console/>
+                <ConsoleView/>
             </aside>
         </div>
     }

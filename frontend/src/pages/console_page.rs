@@ -1,9 +1,9 @@
-//! The console on its own page.
+//! The console on its own page, with every live chart under it.
 
 use leptos::prelude::*;
 
 use crate::components::anomaly_chart::AnomalyChart;
-use crate::components::console::Console;
+use crate::components::console_view::ConsoleView;
 use crate::components::latency_chart::LatencyChart;
 use crate::components::memory_chart::MemoryChart;
 use crate::components::rate_limit_chart::RateLimitChart;
@@ -15,10 +15,11 @@ pub fn ConsolePage() -> impl IntoView {
         <section class="console-page">
             <h1 class="console-page-title">"Your Redis"</h1>
             <p class="console-page-lede">
-                "A real Redis 8.2 of your own, with JSON, Search and Bloom. It behaves like redis-cli: try "
-                <code>"HSET user:1 name Ada"</code> ", then " <code>"HGETALL user:1"</code> "."
+                "A real Redis 8.2 of your own, with JSON, Search, Bloom and vector sets. It behaves like redis-cli: try "
+                <code>"HSET user:1 name Ada"</code> ", then " <code>"HGETALL user:1"</code>
+                ", or " <code>"VADD items VALUES 2 0.1 0.2 a"</code> " for a vector set."
             </p>
-            <Console/>
+            <ConsoleView/>
             <LatencyChart/>
             <RateLimitChart/>
             <AnomalyChart/>

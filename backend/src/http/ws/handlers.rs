@@ -1,0 +1,170 @@
+//! The socket's requests that do more than one call: a console line, a
+//! reset, a lesson opened, a lesson block run, a measurement. Each turns
+//! its outcome into the one reply the browser waits for.
+
+use protocol::{ChartFrame, ErrorBody, ErrorCode, ServerMessage};
+
+use std::sync::Arc;
+
+use protocol::Notice;
+
+use crate::gateway::Origin;
+use crate::lessons::runner;
+use crate::session::Session;
+use crate::sim::Simulations;
+use crate::sim::{Measurement, SimError};
+use crate::state::AppState;
+
+/// What one socket serves: its session, and the simulations it started.
+pub(super) struct Console {
+    pub(super) session: Arc<Session>,
+    pub(super) state: AppState,
+    pub(super) sims: Simulations,
+    /// Notices this socket's replies carried, still to come by the stream.
+    pub(super) own_notices: Vec<Notice>,
+}
+
+/// Own notices remembered at most; beyond this the oldest is forgotten.
+const OWN_NOTICES: usize = 16;
+
+/// A simulator request's acknowledgement, or why it failed.
+pub(super) fn ack(seq: u64, done: Result<(), SimError>) -> ServerMessage {
+    match done {
+        Ok(()) => ServerMessage::Ack { seq },
+        Err(e) => failed(seq, ErrorCode::SimulationFailed, e.to_string()),
+    }
+}
+
+fn failed(seq: u64, code: ErrorCode, message: String) -> ServerMessage {
+    ServerMessage::Error {
+        seq,
+        error: ErrorBody::new(code, message),
+    }
+}
+
+impl Console {
+    /// Remembers a notice a reply carried, so the stream's copy is skipped.
+    fn carried(&mut self, notice: &Notice) {
+        if self.own_notices.len() == OWN_NOTICES {
+            self.own_notices.remove(0);
+        }
+        self.own_notices.push(notice.clone());
+    }
+
+    /// Whether a notice from the stream already rode in one of this
+    /// socket's replies (then it is not sent twice).
+    pub(super) fn already_told(&mut self, notice: &Notice) -> bool {
+        match self.own_notices.iter().position(|n| n == notice) {
+            Some(mine) => {
+                self.own_notices.remove(mine);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(super) async fn exec(&mut self, seq: u64, line: &str) -> ServerMessage {
+        match self
+            .state
+            .gateway
+            .run_line(&self.session, line, Origin::Learner)
+            .await
+        {
+            Ok(result) => {
+                result.notices.iter().for_each(|n| self.carried(n));
+                ServerMessage::Result { seq, result }
+            }
+            Err(e) => ServerMessage::Error {
+                seq,
+                error: e.body(),
+            },
+        }
+    }
+
+    pub(super) async fn reset(&mut self, seq: u64) -> ServerMessage {
+        match self.state.sessions.reset(&self.session).await {
+            Ok(notice) => {
+                self.carried(&notice);
+                ServerMessage::ResetDone { seq }
+            }
+            Err(e) => failed(seq, e.code(), e.to_string()),
+        }
+    }
+
+    fn lesson(&self, seq: u64, slug: &str) -> Result<&crate::lessons::Lesson, Box<ServerMessage>> {
+        self.state.course.find(slug).ok_or_else(|| {
+            Box::new(failed(
+                seq,
+                ErrorCode::NotFound,
+                format!("There is no lesson `{slug}`; the lesson list shows every lesson."),
+            ))
+        })
+    }
+
+    pub(super) async fn open_lesson(&self, seq: u64, slug: &str) -> ServerMessage {
+        let lesson = match self.lesson(seq, slug) {
+            Ok(lesson) => lesson,
+            Err(reply) => return *reply,
+        };
+        let gateway = &self.state.gateway;
+        match runner::open_lesson(gateway, &self.session, lesson).await {
+            Ok(notice) => ServerMessage::LessonOpened {
+                seq,
+                notice,
+                in_multi: self.session.in_multi().await,
+            },
+            Err(message) => failed(
+                seq,
+                ErrorCode::SetupFailed,
+                format!(
+                    "This lesson's starting data could not be loaded: {message}. Try Start fresh."
+                ),
+            ),
+        }
+    }
+
+    pub(super) async fn run_block(&mut self, seq: u64, slug: &str, index: usize) -> ServerMessage {
+        let lesson = match self.lesson(seq, slug) {
+            Ok(lesson) => lesson,
+            Err(reply) => return *reply,
+        };
+        let Some(block) = lesson.blocks.runnable.get(index) else {
+            return failed(
+                seq,
+                ErrorCode::NotFound,
+                format!(
+                    "Lesson `{slug}` has no block {index}: its runnable blocks are numbered 0 to {}.",
+                    lesson.blocks.runnable.len().saturating_sub(1)
+                ),
+            );
+        };
+        let gateway = &self.state.gateway;
+        let lines = runner::run_block(gateway, &self.session, block, Origin::Learner).await;
+        for notice in lines
+            .iter()
+            .filter_map(|l| l.result.as_ref())
+            .flat_map(|r| &r.notices)
+        {
+            self.carried(notice);
+        }
+        ServerMessage::BlockRan {
+            seq,
+            lines,
+            in_multi: self.session.in_multi().await,
+        }
+    }
+
+    pub(super) async fn measure(
+        &self,
+        seq: u64,
+        measurement: Measurement,
+    ) -> (Option<ChartFrame>, ServerMessage) {
+        match self.sims.measure(measurement).await {
+            Ok(frame) => (Some(frame), ServerMessage::Ack { seq }),
+            Err(e) => (
+                None,
+                failed(seq, ErrorCode::SimulationFailed, e.to_string()),
+            ),
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! A session's link to its sandbox: the process, the connection, and the
+//! transaction state. Runs one command within a deadline, escalates a
+//! runaway (SCRIPT KILL, then SIGKILL and a fresh sandbox), converts the
+//! answer into a typed `Reply`, and follows MULTI/EXEC. Only one command at
+//! a time holds it (the session's lock).
+
+use std::time::{Duration, Instant};
+
+use protocol::{Notice, NoticeKind, Reply};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::Value;
+
+use super::convert::{convert, Budget};
+use crate::sandbox::{Sandbox, SandboxError, SandboxPool};
+
+/// How long SCRIPT KILL and the killed script's reply may take.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+/// Lua memory left after a script this close to the cap (in bytes) is
+/// freed with SCRIPT FLUSH: on 8.2 it counts against maxmemory.
+const LUA_FLUSH_AT: u64 = 4 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("Your sandbox was restarted and its data reset: {reason}.")]
+    Restarted { reason: String },
+    #[error("Redis closed the connection: the reply was larger than the sandbox's output limit ({output_limit_mb} MB), or the command used too much client memory. Read big values in parts with SCAN or a range (LRANGE key 0 99, ZRANGE key 0 99).")]
+    ConnectionClosed { output_limit_mb: u64 },
+    #[error("Redis answered with a status or error line holding bytes that are not valid UTF-8 (for example an unknown command name written with \\x escapes, or a script's status reply), which the console cannot display; redis-cli would print the raw bytes. Your sandbox and its data are fine.")]
+    Unreadable,
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+}
+
+/// The result of one command on the sandbox.
+pub struct Executed {
+    pub reply: Reply,
+    /// Round trip from sending the command to its reply, in microseconds.
+    pub micros: u64,
+    pub notices: Vec<Notice>,
+}
+
+pub struct SandboxLink {
+    sandbox: Sandbox,
+    conn: MultiplexedConnection,
+    /// Commands queued since MULTI; `None` outside a transaction.
+    queued: Option<usize>,
+}
+
+/// What SCRIPT KILL on a second connection achieved.
+enum KillOutcome {
+    Killed,
+    /// The script wrote before looping: only SIGKILL stops it.
+    Unkillable,
+    /// No script was running: the command is something else that hangs.
+    NotScript,
+    /// The control connection did not answer.
+    NoConnection,
+}
+
+pub(crate) fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+impl SandboxLink {
+    pub async fn open(sandbox: Sandbox) -> Result<SandboxLink, SandboxError> {
+        let conn = sandbox.connect().await?;
+        Ok(SandboxLink {
+            sandbox,
+            conn,
+            queued: None,
+        })
+    }
+
+    /// Commands queued in the open transaction, if one is open.
+    pub fn queued(&self) -> Option<usize> {
+        self.queued
+    }
+
+    pub fn in_multi(&self) -> bool {
+        self.queued.is_some()
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    pub fn sandbox_mut(&mut self) -> &mut Sandbox {
+        &mut self.sandbox
+    }
+
+    /// Ends the process and starts a fresh one; the old data is gone.
+    pub async fn replace(
+        &mut self,
+        pool: &SandboxPool,
+        kind: NoticeKind,
+        message: String,
+    ) -> Result<Notice, SandboxError> {
+        self.sandbox.kill_now();
+        let _ = self.sandbox.wait_exit().await;
+        let fresh = pool.acquire().await?;
+        self.conn = fresh.connect().await?;
+        self.sandbox = fresh;
+        self.queued = None;
+        Ok(Notice { kind, message })
+    }
+
+    async fn restart(
+        &mut self,
+        pool: &SandboxPool,
+        reason: String,
+    ) -> Result<Notice, SandboxError> {
+        let message = ExecError::Restarted {
+            reason: reason.clone(),
+        }
+        .to_string();
+        self.replace(pool, NoticeKind::Restarted, message).await
+    }
+
+    /// Runs one command within `deadline`. Past it: SCRIPT KILL from a
+    /// second connection; if that cannot stop it, SIGKILL and a fresh
+    /// sandbox. A dead process is noticed and replaced before the command.
+    pub async fn execute(
+        &mut self,
+        pool: &SandboxPool,
+        args: &[Vec<u8>],
+        deadline: Duration,
+    ) -> Result<Executed, ExecError> {
+        let limits = &pool.spec().limits;
+        let mut notices = Vec::new();
+        if let Some(reason) = self.sandbox.check_exit().await {
+            notices.push(self.restart(pool, reason).await?);
+        }
+        let mut cmd = redis::Cmd::new();
+        for arg in args {
+            cmd.arg(arg.as_slice());
+        }
+        let started = Instant::now();
+        let step = {
+            let SandboxLink { sandbox, conn, .. } = &mut *self;
+            let request = conn.req_packed_command(&cmd);
+            tokio::pin!(request);
+            let outcome = tokio::select! {
+                result = &mut request => Some(result),
+                () = tokio::time::sleep(deadline) => None,
+            };
+            match outcome {
+                Some(result) => Step::Done(result),
+                None => match script_kill(sandbox).await {
+                    KillOutcome::Killed => {
+                        notices.push(Notice {
+                            kind: NoticeKind::ScriptKilled,
+                            message: format!(
+                                "Your command ran past the {:.0} s deadline, so the console stopped it with SCRIPT KILL. Your data is intact.",
+                                deadline.as_secs_f64()
+                            ),
+                        });
+                        match tokio::time::timeout(KILL_GRACE, &mut request).await {
+                            Ok(result) => Step::Done(result),
+                            Err(_) => Step::Kill("a script ran past its deadline and did not stop after SCRIPT KILL, so the sandbox was killed"),
+                        }
+                    }
+                    KillOutcome::Unkillable => Step::Kill(
+                        "a script wrote data and then ran past its deadline; Redis cannot stop such a script (SCRIPT KILL answers UNKILLABLE), so the sandbox was killed",
+                    ),
+                    KillOutcome::NotScript => Step::Kill(
+                        "a command ran past its deadline and was not a script that SCRIPT KILL could stop, so the sandbox was killed",
+                    ),
+                    KillOutcome::NoConnection => Step::Kill(
+                        "a command ran past its deadline and the sandbox did not answer SCRIPT KILL, so it was killed",
+                    ),
+                },
+            }
+        };
+        let result = match step {
+            Step::Done(result) => result,
+            Step::Kill(reason) => return Err(self.kill_and_restart(pool, reason).await),
+        };
+        let elapsed = started.elapsed();
+        match result {
+            Ok(value) => {
+                let was_script = is_script(args);
+                let flush = is_script_memory_error(&value);
+                let mut budget = Budget::new(limits.reply_max_elements, limits.reply_max_bytes);
+                let reply = convert(value, &mut budget);
+                if flush || (was_script && self.lua_memory().await > LUA_FLUSH_AT) {
+                    // On 8.2, leftover Lua garbage counts against maxmemory.
+                    let _ = self
+                        .conn
+                        .req_packed_command(redis::cmd("SCRIPT").arg("FLUSH"))
+                        .await;
+                }
+                if let Some(notice) = busy_notice(&reply) {
+                    notices.push(notice);
+                }
+                self.track_transaction(args, &reply);
+                Ok(Executed {
+                    reply,
+                    micros: micros(elapsed),
+                    notices,
+                })
+            }
+            Err(e) => {
+                tracing::debug!(kind = ?e.kind(), "sandbox connection failed: {e}");
+                // The connection broke. A dead process means a crash (for
+                // example Lua memory on 8.2); a live one closed us for a
+                // too-large reply, or sent a line redis-rs cannot parse.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if let Some(reason) = self.sandbox.check_exit().await {
+                    self.restart(pool, reason.clone()).await?;
+                    return Err(ExecError::Restarted { reason });
+                }
+                self.conn = self.sandbox.connect().await?;
+                self.queued = None;
+                if e.kind() == redis::ErrorKind::Parse {
+                    Err(ExecError::Unreadable)
+                } else {
+                    Err(ExecError::ConnectionClosed {
+                        output_limit_mb: limits.output_limit_mb,
+                    })
+                }
+            }
+        }
+    }
+
+    async fn kill_and_restart(&mut self, pool: &SandboxPool, reason: &str) -> ExecError {
+        match self.restart(pool, reason.to_owned()).await {
+            Ok(_) => ExecError::Restarted {
+                reason: reason.to_owned(),
+            },
+            Err(e) => ExecError::Sandbox(e),
+        }
+    }
+
+    /// Bytes of Lua memory in use (`used_memory_lua`), 0 when unknown.
+    async fn lua_memory(&mut self) -> u64 {
+        let info = self
+            .conn
+            .req_packed_command(redis::cmd("INFO").arg("memory"))
+            .await;
+        let text = match info {
+            Ok(Value::BulkString(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(Value::VerbatimString { text, .. }) => text,
+            _ => return 0,
+        };
+        text.lines()
+            .find_map(|l| l.strip_prefix("used_memory_lua:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Follows MULTI/EXEC/DISCARD so the console can show `(TX)` and the
+    /// queue can be capped.
+    fn track_transaction(&mut self, args: &[Vec<u8>], reply: &Reply) {
+        let name = args
+            .first()
+            .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
+            .unwrap_or_default();
+        let is_status = |text: &str| matches!(reply, Reply::Status { text: t } if t == text);
+        match name.as_str() {
+            "multi" if is_status("OK") => self.queued = Some(0),
+            "exec" | "discard" => self.queued = None,
+            _ => {
+                if let Some(queued) = self.queued.as_mut() {
+                    if is_status("QUEUED") {
+                        *queued += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where a command ended up after its deadline.
+enum Step {
+    Done(redis::RedisResult<Value>),
+    Kill(&'static str),
+}
+
+/// SCRIPT KILL on the sandbox's reserved control connection, which no
+/// learner activity can take.
+async fn script_kill(sandbox: &Sandbox) -> KillOutcome {
+    match tokio::time::timeout(KILL_GRACE, sandbox.script_kill()).await {
+        Ok(Ok(Value::Okay)) => KillOutcome::Killed,
+        Ok(Ok(Value::ServerError(e))) if e.code() == "UNKILLABLE" => KillOutcome::Unkillable,
+        Ok(Ok(_)) => KillOutcome::NotScript,
+        _ => KillOutcome::NoConnection,
+    }
+}
+
+/// SCRIPT KILL for the backend's own work (a simulator's script past its
+/// deadline, or one left running when its viewer left). True when no
+/// script is running any more.
+pub async fn stop_script(sandbox: &Sandbox) -> bool {
+    matches!(
+        script_kill(sandbox).await,
+        KillOutcome::Killed | KillOutcome::NotScript
+    )
+}
+
+fn is_script(args: &[Vec<u8>]) -> bool {
+    args.first().is_some_and(|n| {
+        let name = String::from_utf8_lossy(n).to_ascii_lowercase();
+        matches!(
+            name.as_str(),
+            "eval" | "eval_ro" | "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro"
+        )
+    })
+}
+
+fn is_script_memory_error(value: &Value) -> bool {
+    match value {
+        Value::ServerError(e) => e
+            .details()
+            .is_some_and(|d| d.contains("not enough memory") || d.contains("memory")),
+        _ => false,
+    }
+}
+
+/// Redis's BUSY and UNKILLABLE errors advise SHUTDOWN NOSAVE, which the
+/// console refuses: point at what the learner can do instead.
+fn busy_notice(reply: &Reply) -> Option<Notice> {
+    let Reply::Error { text } = reply else {
+        return None;
+    };
+    (text.starts_with("BUSY") || text.starts_with("UNKILLABLE")).then(|| Notice {
+        kind: NoticeKind::Info,
+        message: "A script is still running in your sandbox. The console stops it at its deadline by itself; SHUTDOWN NOSAVE is not available here, so use the Reset button if you want a fresh sandbox now.".into(),
+    })
+}
