@@ -30,4 +30,5 @@ lint: setup
 test: lint frontend
 	@mkdir -p target
 	set -o pipefail; cargo test --workspace --exclude frontend 2>&1 | tee target/test-output.log
+	set -o pipefail; cargo test -p frontend --lib 2>&1 | tee -a target/test-output.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.log

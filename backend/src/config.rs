@@ -16,6 +16,12 @@ pub const DEFAULT_ENGINE_DIR: &str = ".engine";
 pub const DEFAULT_LESSONS_DIR: &str = "lessons";
 /// Trunk's output: the browser app.
 pub const DEFAULT_DIST_DIR: &str = "dist";
+/// Where the embedded control store keeps learners, progress and results.
+pub const DEFAULT_DATA_DIR: &str = ".data";
+/// Days an idle learner's data is kept before it expires.
+pub const DEFAULT_LEARNER_IDLE_DAYS: u64 = 90;
+/// How long one write may wait for its fsync to be confirmed, in ms.
+pub const DEFAULT_STORE_CONFIRM_MS: u64 = 3_000;
 
 /// redis-tutor: learn Redis for real-time AI, hands-on, against a real Redis of your own.
 #[derive(Debug, Clone, Parser)]
@@ -45,11 +51,61 @@ pub struct Config {
     #[arg(long, env = "REDIS_TUTOR_RUN_DIR")]
     pub run_dir: Option<PathBuf>,
 
+    /// Folder where the embedded control store keeps its data (its AOF):
+    /// learners, progress and results. Unused with `--control-url`.
+    #[arg(long, env = "REDIS_TUTOR_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+
+    /// A shared control store instead of the embedded one (`redis://` or
+    /// `rediss://`, with its password): every node of a deployment points
+    /// at the same one. It must run with `appendonly yes`.
+    #[arg(long, env = "REDIS_TUTOR_CONTROL_URL")]
+    pub control_url: Option<String>,
+
+    /// When the embedded control store fsyncs its AOF. Every acknowledged
+    /// write waits for its fsync (`WAITAOF`), so `always` (about 0.25 ms a
+    /// write here) beats `everysec` (a write waits for the next once-a-second
+    /// fsync: about 1 s); docs/benchmarks.md has the figures.
+    #[arg(long, env = "REDIS_TUTOR_CONTROL_FSYNC", value_enum, default_value_t = ControlFsync::Always)]
+    pub control_fsync: ControlFsync,
+
+    /// Days an idle learner's data is kept before it expires.
+    #[arg(long, env = "REDIS_TUTOR_LEARNER_IDLE_DAYS", default_value_t = DEFAULT_LEARNER_IDLE_DAYS)]
+    pub learner_idle_days: u64,
+
+    /// How long one write may wait for the store to confirm its fsync
+    /// (`WAITAOF`), in ms; past it the write answers 503.
+    #[arg(long, env = "REDIS_TUTOR_STORE_CONFIRM_MS", default_value_t = DEFAULT_STORE_CONFIRM_MS)]
+    pub store_confirm_ms: u64,
+
     #[command(flatten)]
     pub limits: SandboxLimits,
 
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// How `redis-tutor grade` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+/// The embedded control store's `appendfsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ControlFsync {
+    Everysec,
+    Always,
+}
+
+impl ControlFsync {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlFsync::Everysec => "everysec",
+            ControlFsync::Always => "always",
+        }
+    }
 }
 
 /// What to do instead of serving.
@@ -61,6 +117,19 @@ pub enum Command {
         /// Check this lesson file on its own (it need not be in SUMMARY.md).
         #[arg(long)]
         file: Option<PathBuf>,
+    },
+    /// Grade the functions loaded in any Redis 7.2+ (yours, or a CI job's)
+    /// against an exercise: writes only keys under a random prefix and
+    /// deletes them afterwards; never flushes. Exits non-zero on a fail.
+    Grade {
+        /// The exercise id: feature-store, rate-limiter or recommendations.
+        exercise: String,
+        /// The Redis to grade, e.g. redis://127.0.0.1:6379 (with a password if it has one).
+        #[arg(long)]
+        redis_url: String,
+        /// `text` (a line per check) or `json` (the report).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
     },
 }
 

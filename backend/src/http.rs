@@ -5,7 +5,9 @@
 
 mod auth;
 mod error;
+mod exercises;
 mod guard;
+mod learners;
 mod lessons;
 mod metrics;
 mod serve;
@@ -54,6 +56,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/sessions/reset", post(sessions::reset))
         .route("/api/exec", post(sessions::exec))
+        .route("/api/learners", post(learners::create))
+        .route(
+            "/api/me",
+            get(learners::me)
+                .patch(learners::change)
+                .delete(learners::erase),
+        )
+        .route("/api/me/progress", post(learners::progress))
+        .route("/api/me/results", get(exercises::results))
+        .route("/api/exercises", get(exercises::list))
+        .route("/api/exercises/{id}/grade", post(exercises::grade))
         .route("/ws", get(ws::upgrade))
         .route("/metrics", get(metrics::metrics))
         .route("/api/{*rest}", any(api_not_found))
@@ -74,8 +87,31 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-async fn healthz() -> &'static str {
-    "ok"
+/// Alive, and whether the control store answers: consoles work without
+/// it, so a missing store is `degraded`, not down (status 200 either way).
+/// Plain `ok` for probes; JSON (`protocol::Health`) when asked for.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let store_ok = state.control.healthy().await;
+    let wants_json = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    if wants_json {
+        axum::Json(protocol::Health {
+            status: if store_ok { "ok" } else { "degraded" }.into(),
+            control_store: if store_ok { "ok" } else { "down" }.into(),
+        })
+        .into_response()
+    } else if store_ok {
+        "ok".into_response()
+    } else {
+        "degraded: the control store is down; consoles work, learner writes answer 503"
+            .into_response()
+    }
 }
 
 async fn api_not_found() -> HttpError {

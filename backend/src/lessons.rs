@@ -5,6 +5,7 @@
 
 pub mod blocks;
 mod front_matter;
+pub mod lint;
 mod render;
 pub mod runner;
 mod summary;
@@ -114,6 +115,7 @@ impl Course {
             prev: index.checked_sub(1).and_then(slug_at),
             next: slug_at(index + 1),
             setup: lesson.meta.setup.clone(),
+            steps: lesson.blocks.steps.clone(),
             blocks: lesson
                 .blocks
                 .runnable
@@ -123,6 +125,7 @@ impl Course {
                     strict: b.strict,
                     expect_error: b.expect_error.clone(),
                     output: b.output.clone(),
+                    step: b.step.clone(),
                 })
                 .collect(),
             tasks: lesson

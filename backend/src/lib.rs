@@ -3,8 +3,10 @@
 pub mod allowlist;
 pub mod catalog;
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod gateway;
+pub mod grading;
 pub mod http;
 pub mod lessons;
 pub mod limits;

@@ -16,6 +16,7 @@ pub const DEFAULT_COMMAND_DEADLINE_MS: u64 = 5_000;
 pub const DEFAULT_MAX_BLOCK_MS: u64 = 5_000;
 pub const DEFAULT_MAX_QUEUED: usize = 100;
 pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
+pub const DEFAULT_LIBRARY_MAX_BYTES: usize = 16 * 1024;
 pub const DEFAULT_MAX_ARGS: usize = 1_024;
 pub const DEFAULT_MAX_REPEAT: u64 = 100;
 pub const DEFAULT_REPLY_MAX_ELEMENTS: usize = 1_000;
@@ -72,6 +73,9 @@ pub struct SandboxLimits {
     /// Longest console line, in bytes.
     #[arg(long, env = "REDIS_TUTOR_MAX_LINE_BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+    /// Largest function library `FUNCTION LOAD` takes, in bytes.
+    #[arg(long, env = "REDIS_TUTOR_LIBRARY_MAX_BYTES", default_value_t = DEFAULT_LIBRARY_MAX_BYTES)]
+    pub library_max_bytes: usize,
     /// Most arguments in one command.
     #[arg(long, env = "REDIS_TUTOR_MAX_ARGS", default_value_t = DEFAULT_MAX_ARGS)]
     pub max_args: usize,
@@ -162,6 +166,7 @@ impl Default for SandboxLimits {
             max_block_ms: DEFAULT_MAX_BLOCK_MS,
             max_queued: DEFAULT_MAX_QUEUED,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            library_max_bytes: DEFAULT_LIBRARY_MAX_BYTES,
             max_args: DEFAULT_MAX_ARGS,
             max_repeat: DEFAULT_MAX_REPEAT,
             reply_max_elements: DEFAULT_REPLY_MAX_ELEMENTS,

@@ -7,6 +7,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 mod check_lessons;
+mod grade_cli;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -16,8 +17,14 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let mut config = Config::parse();
-    if let Some(Command::CheckLessons { file }) = config.command.take() {
-        return check_lessons::run(config, file).await;
+    match config.command.take() {
+        Some(Command::CheckLessons { file }) => return check_lessons::run(config, file).await,
+        Some(Command::Grade {
+            exercise,
+            redis_url,
+            format,
+        }) => return grade_cli::run(&exercise, &redis_url, format).await,
+        None => {}
     }
 
     let state = AppState::build(&config).await?;

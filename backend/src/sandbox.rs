@@ -3,6 +3,7 @@
 
 pub mod cgroup;
 pub mod conf;
+mod harden;
 pub mod per_minute;
 mod pool;
 mod process;

@@ -21,6 +21,7 @@ use protocol::{Notice, NoticeKind, SessionEvent};
 use redis::aio::MultiplexedConnection;
 use tokio::sync::{broadcast, watch};
 
+use crate::control::learners::LearnerRef;
 use crate::limits::SandboxLimits;
 use crate::sandbox::{SandboxError, SandboxPool};
 
@@ -34,6 +35,9 @@ const EVENT_BUFFER: usize = 256;
 pub struct Session {
     pub id: String,
     pub client_ip: IpAddr,
+    /// The learner it belongs to (none while the control store was down
+    /// when it was made).
+    learner: Option<LearnerRef>,
     created: Instant,
     last_used: Mutex<Instant>,
     rate: Mutex<TokenBucket>,
@@ -58,6 +62,7 @@ impl Session {
         id: String,
         client_ip: IpAddr,
         pool: Arc<SandboxPool>,
+        learner: Option<LearnerRef>,
     ) -> Result<Session, SandboxError> {
         let sandbox = pool.acquire().await?;
         let pid = sandbox.pid();
@@ -67,6 +72,7 @@ impl Session {
         Ok(Session {
             id,
             client_ip,
+            learner,
             created: Instant::now(),
             last_used: Mutex::new(Instant::now()),
             rate: Mutex::new(TokenBucket::new(limits.rate_per_sec, limits.rate_burst)),
@@ -78,6 +84,10 @@ impl Session {
             ended: watch::Sender::new(false),
             pool,
         })
+    }
+
+    pub fn learner(&self) -> Option<&LearnerRef> {
+        self.learner.as_ref()
     }
 
     pub fn limits(&self) -> &SandboxLimits {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::allowlist;
 use crate::catalog::CommandCatalog;
 use crate::config::Config;
+use crate::control::{ControlStore, StoreConfig, StoreError};
 use crate::engine::{Engine, EngineError};
 use crate::gateway::Gateway;
 use crate::lessons::{Course, LessonError};
@@ -22,6 +23,8 @@ pub struct AppState {
     pub sessions: Arc<SessionRegistry>,
     pub gateway: Arc<Gateway>,
     pub metrics: Arc<Metrics>,
+    pub control: Arc<ControlStore>,
+    pub grade_throttle: Arc<crate::grading::throttle::Throttle>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,8 @@ pub enum StartupError {
     Lessons(#[from] LessonError),
     #[error("the engine does not start as a sandbox: {0}")]
     Sandbox(#[from] SandboxError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl AppState {
@@ -40,6 +45,15 @@ impl AppState {
     pub async fn build(config: &Config) -> Result<AppState, StartupError> {
         let engine = Arc::new(Engine::discover(&config.engine_dir)?);
         let course = Course::load(&config.lessons_dir)?;
+        let control = ControlStore::open(StoreConfig {
+            engine_server: engine.server.clone(),
+            data_dir: config.data_dir.clone(),
+            url: config.control_url.clone(),
+            confirm_ms: config.store_confirm_ms,
+            learner_ttl: std::time::Duration::from_secs(config.learner_idle_days * 24 * 60 * 60),
+            fsync: config.control_fsync.as_str(),
+        })
+        .await?;
         crate::sandbox::sweep_stale_roots(&config.run_parent());
         let run_root = config.sandbox_root();
         let catalog = CommandCatalog::probe(&engine, &config.limits, &run_root).await?;
@@ -65,6 +79,8 @@ impl AppState {
             sessions,
             gateway,
             metrics,
+            control,
+            grade_throttle: Arc::default(),
         })
     }
 
@@ -72,6 +88,7 @@ impl AppState {
     /// now-empty parent folder.
     pub async fn shutdown(&self) {
         self.sessions.shutdown().await;
+        self.control.shutdown().await;
         let _ = std::fs::remove_dir(&self.sessions.pool().spec().run_root);
     }
 }

@@ -6,6 +6,9 @@ use protocol::{
 };
 use serde::de::DeserializeOwned;
 
+pub mod exercises;
+pub mod learner;
+
 /// A failure a page can show as-is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiFailure(pub String);
@@ -22,7 +25,7 @@ async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {
 
 /// A POST as the console's session.
 async fn post_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {
-    let session = crate::link::session_id().ok_or_else(|| {
+    let session = crate::credentials::session_id().ok_or_else(|| {
         ApiFailure("The console has no sandbox yet; wait until it says Connected.".to_owned())
     })?;
     read_json(Request::post(url).header("Authorization", &format!("Bearer {session}"))).await

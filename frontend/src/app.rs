@@ -1,23 +1,29 @@
 //! The app shell: header, routes, and the state every page shares (so the
 //! transcript survives moving between lessons): one connection, the
-//! console's state and the charts' state, each its own context.
+//! console's state, the charts' state and the learner, each its own
+//! context.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::components::engine_badge::EngineBadge;
+use crate::components::learner_panel::LearnerPanel;
 use crate::components::theme_toggle::ThemeToggle;
 use crate::console_state::ConsoleState;
+use crate::learner::LearnerState;
 use crate::link::Connection;
 use crate::pages::{
-    console_page::ConsolePage, lesson_list::LessonList, lesson_page::LessonPage,
-    not_found::NotFound,
+    console_page::ConsolePage, continue_page::ContinuePage, lesson_list::LessonList,
+    lesson_page::LessonPage, not_found::NotFound,
 };
 use crate::sim_state::SimState;
 
 #[component]
 pub fn App() -> impl IntoView {
+    // First, before any request: a continue link's token becomes this
+    // browser's learner.
+    let learner = LearnerState::new();
     let connection = Connection::new();
     let sims = SimState::new(connection);
     let console = ConsoleState::new(
@@ -31,6 +37,7 @@ pub fn App() -> impl IntoView {
     provide_context(connection);
     provide_context(console);
     provide_context(sims);
+    provide_context(learner);
     view! {
         <Router>
             <header class="shell-header">
@@ -44,12 +51,14 @@ pub fn App() -> impl IntoView {
                     <A href="/console">"Console"</A>
                 </nav>
                 <EngineBadge/>
+                <LearnerPanel/>
                 <ThemeToggle/>
             </header>
             <main class="shell-main">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=LessonList/>
                     <Route path=path!("/console") view=ConsolePage/>
+                    <Route path=path!("/continue") view=ContinuePage/>
                     <Route path=path!("/lesson/:slug") view=LessonPage/>
                 </Routes>
             </main>

@@ -185,22 +185,23 @@ impl ConsoleState {
         });
     }
 
-    async fn run_line(&self, line: String) {
+    /// Runs one line as if typed (no paste rules) and returns its entry;
+    /// the exercise panel also shows it beside its Load button.
+    pub async fn run_line(&self, line: String) -> Option<Entry> {
         let prompt = self.prompt();
         // Parse errors are shown before sending, with redis-cli's words.
         match protocol::parse_line(line.as_bytes()) {
             Err(e) => {
-                self.push(EntryKind::Command {
+                return Some(self.push(EntryKind::Command {
                     prompt,
                     line,
                     text: e.message().to_owned(),
                     is_error: true,
                     micros: None,
                     code: None,
-                });
-                return;
+                }));
             }
-            Ok(parsed) if parsed.args.is_empty() => return,
+            Ok(parsed) if parsed.args.is_empty() => return None,
             Ok(_) => {}
         }
         let reply = self
@@ -211,13 +212,9 @@ impl ConsoleState {
             })
             .await;
         match reply {
-            ServerMessage::Result { result, .. } => {
-                self.push_result(prompt, line, result);
-            }
-            ServerMessage::Error { error, .. } => {
-                self.push_refusal(prompt, line, error);
-            }
-            _ => {}
+            ServerMessage::Result { result, .. } => Some(self.push_result(prompt, line, result)),
+            ServerMessage::Error { error, .. } => Some(self.push_refusal(prompt, line, error)),
+            _ => None,
         }
     }
 

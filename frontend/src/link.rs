@@ -4,6 +4,7 @@
 //! Nothing connects until a console is on screen (`Connection::start`), so
 //! reading the outline never costs the learner one of their sandboxes.
 
+use crate::credentials;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -13,7 +14,6 @@ use futures::{SinkExt, StreamExt};
 use gloo::net::http::Request;
 use gloo::net::websocket::futures::WebSocket;
 use gloo::net::websocket::Message;
-use gloo::storage::{LocalStorage, Storage};
 use gloo::timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use protocol::{
@@ -21,14 +21,8 @@ use protocol::{
     SessionCreated,
 };
 
-const SESSION_KEY: &str = "redis-tutor.session";
 /// Longest wait between two attempts to get a sandbox, in seconds.
 const RETRY_MAX_S: u32 = 60;
-
-/// The console's session id, once it has one.
-pub fn session_id() -> Option<String> {
-    LocalStorage::get::<String>(SESSION_KEY).ok()
-}
 
 /// What the connection indicator shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,14 +219,32 @@ struct Refusal {
     retry_after_s: Option<u32>,
 }
 
+fn unreachable(e: impl std::fmt::Display) -> Refusal {
+    Refusal {
+        message: format!("The server could not be reached ({e})."),
+        retry_after_s: None,
+    }
+}
+
+/// `POST /api/sessions` as this browser's learner, whose live session (in
+/// another tab or on another device) is handed back rather than a second
+/// one started. Without a learner token (the store is down, say) the
+/// server makes an anonymous learner and sends its token once, here.
 async fn new_session() -> Result<String, Refusal> {
-    let response = Request::post("/api/sessions")
-        .send()
-        .await
-        .map_err(|e| Refusal {
-            message: format!("The server could not be reached ({e})."),
-            retry_after_s: None,
-        })?;
+    let mut token = crate::identity::ensure_token().await.ok();
+    let response = loop {
+        let mut request = Request::post("/api/sessions");
+        if let Some(token) = &token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        let response = request.send().await.map_err(unreachable)?;
+        // An erased learner's token: carry on as a new, anonymous one.
+        if response.status() == 401 && token.take().is_some() {
+            credentials::clear_token();
+            continue;
+        }
+        break response;
+    };
     if !response.ok() {
         let retry_after_s = response
             .headers()
@@ -252,7 +264,10 @@ async fn new_session() -> Result<String, Refusal> {
         message: format!("The server sent something unexpected ({e})."),
         retry_after_s: None,
     })?;
-    let _ = LocalStorage::set(SESSION_KEY, &created.session);
+    if let Some(learner_token) = &created.learner_token {
+        credentials::set_token(learner_token);
+    }
+    credentials::set_session_id(&created.session);
     Ok(created.session)
 }
 
@@ -274,7 +289,7 @@ async fn run(link: Rc<Link>, status: RwSignal<LinkStatus>, push: impl Fn(Pushed)
     let mut failures = 0u32;
     let mut refusals = 0u32;
     loop {
-        let (session, fresh) = match session_id() {
+        let (session, fresh) = match credentials::session_id() {
             Some(id) => (id, false),
             None => match new_session().await {
                 Ok(id) => {
@@ -351,7 +366,7 @@ async fn run(link: Rc<Link>, status: RwSignal<LinkStatus>, push: impl Fn(Pushed)
             failures += 1;
             if failures >= 2 {
                 // The session is gone (expired or the server restarted).
-                LocalStorage::delete(SESSION_KEY);
+                credentials::forget_session();
                 failures = 0;
                 push(Pushed::Notice(Notice {
                     kind: NoticeKind::Restarted,

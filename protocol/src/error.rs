@@ -45,6 +45,11 @@ pub enum ErrorCode {
     MethodNotAllowed,
     HeadersTooLarge,
     ProtocolViolation,
+    // --- the control store and learners
+    /// The control store could not confirm a write (or is unreachable).
+    StoreUnavailable,
+    /// A learner token is not allowed to do this.
+    Forbidden,
     // --- lessons and charts
     SetupFailed,
     SimulationFailed,
@@ -61,7 +66,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code but `Unknown`, in declaration order.
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 35] = [
         ErrorCode::EmptyLine,
         ErrorCode::InvalidArguments,
         ErrorCode::InvalidRepeat,
@@ -91,6 +96,8 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::HeadersTooLarge,
         ErrorCode::ProtocolViolation,
+        ErrorCode::StoreUnavailable,
+        ErrorCode::Forbidden,
         ErrorCode::SetupFailed,
         ErrorCode::SimulationFailed,
         ErrorCode::ConnectionLost,
@@ -130,6 +137,8 @@ impl ErrorCode {
             MethodNotAllowed => "method_not_allowed",
             HeadersTooLarge => "headers_too_large",
             ProtocolViolation => "protocol_violation",
+            StoreUnavailable => "store_unavailable",
+            Forbidden => "forbidden",
             SetupFailed => "setup_failed",
             SimulationFailed => "simulation_failed",
             ConnectionLost => "connection_lost",

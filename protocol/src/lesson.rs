@@ -39,6 +39,10 @@ pub struct LessonPage {
     /// Every Try-it task, in order.
     #[serde(default)]
     pub tasks: Vec<LessonTask>,
+    /// The anchors of the lesson's `##` steps, in order: what
+    /// `POST /api/me/progress` accepts as `step`.
+    #[serde(default)]
+    pub steps: Vec<String>,
 }
 
 /// A runnable ```redis block.
@@ -51,6 +55,9 @@ pub struct LessonBlock {
     pub expect_error: Option<String>,
     /// What the console prints for it, when the lesson declares it.
     pub output: Option<String>,
+    /// The anchor of the step (`##` heading) the block sits under, if any.
+    #[serde(default)]
+    pub step: Option<String>,
 }
 
 /// A Try-it task.
@@ -102,6 +109,7 @@ mod tests {
             setup: vec![],
             blocks: vec![],
             tasks: vec![],
+            steps: vec!["zadd-basics".into()],
         };
         let value: serde_json::Value = serde_json::to_value(&page).unwrap();
         assert_eq!(value["slug"], "why-redis");

@@ -12,6 +12,8 @@ pub mod charts;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod grading;
+pub mod learner;
 pub mod lesson;
 pub mod paste;
 pub mod reply;
@@ -26,6 +28,11 @@ pub use charts::{
 pub use commands::{ArgDoc, CommandCatalog, CommandDoc, Completion};
 pub use engine::EngineInfo;
 pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use grading::{
+    CheckInfo, CheckReport, ExerciseInfo, Figure, FunctionSpec, GradeReport, GradeStatus,
+    ResultsList,
+};
+pub use learner::{Health, LearnerCreated, Me, MeChange, NewLearner, ProgressStep, TaskOutcome};
 pub use lesson::{CheckResult, LessonBlock, LessonPage, LessonSummary, LessonTask, TaskResult};
 pub use reply::{format_cli, format_cli_for, output_mode, OutputMode, Reply};
 pub use session::{

@@ -7,11 +7,21 @@ use crate::charts::{AnomalySim, ChartFrame, MemoryKind, RateLimitSim};
 use crate::error::ErrorBody;
 use crate::reply::Reply;
 
-/// `POST /api/sessions` → 201.
+/// `POST /api/sessions` → 201. With a learner token as the bearer the
+/// session belongs to that learner (and a learner's live session is handed
+/// back rather than a second one started); without one, an anonymous
+/// learner is created and its token comes back once, here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionCreated {
-    /// Unguessable id; send it as `Authorization: Bearer <id>`.
+    /// Unguessable id; send it as `Authorization: Bearer <id>` to
+    /// `/api/exec`, and as `?session=` to the WebSocket.
     pub session: String,
+    /// The learner the session belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learner: Option<String>,
+    /// The new anonymous learner's token, when the request had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learner_token: Option<String>,
 }
 
 /// `POST /api/exec` body.

@@ -70,6 +70,9 @@ async fn run() -> anyhow::Result<()> {
     config.limits.rate_per_sec = u32::MAX / 2;
     config.limits.rate_burst = u32::MAX / 2;
     config.limits.pool_size = 4;
+    // Benchmarks write nothing worth keeping: a throwaway control store.
+    let scratch = tempfile::tempdir()?;
+    config.data_dir = scratch.path().to_path_buf();
     let state = AppState::build(&config).await.context("start the app")?;
     let spec = state.sessions.pool().spec();
     println!(

@@ -118,6 +118,7 @@ pub fn check(args: &[Vec<u8>], ctx: &PolicyContext<'_>) -> Result<Verdict, Refus
                     "config" => " The sandbox's settings are fixed for safety; the Setting up lesson shows how to read them.".to_owned(),
                     "client" => " Other CLIENT subcommands show or affect the backend's own connections.".to_owned(),
                     "script" => " SCRIPT DEBUG needs an interactive debugger the console does not have.".to_owned(),
+                    "function" => " FUNCTION RESTORE loads a raw serialized payload; load a library from its source with FUNCTION LOAD instead.".to_owned(),
                     _ => String::new(),
                 };
                 return Err(refuse(
@@ -177,6 +178,22 @@ fn check_command(
         }
         "script" if args.len() >= 3 && lower(&args[1]) == "load" => {
             refuse_script_flags(&args[2]).map(|()| forward(args.to_vec()))
+        }
+        // FUNCTION LOAD [REPLACE] code: the library is the last argument.
+        "function" if args.len() >= 3 && lower(&args[1]) == "load" => {
+            let code = &args[args.len() - 1];
+            if code.len() > ctx.limits.library_max_bytes {
+                return Err(refuse(
+                    ErrorCode::CommandRefused,
+                    format!(
+                        "That library is {} bytes; a library in the sandbox may have at most {} ({} KiB). Keep one library per exercise and move long comments out.",
+                        code.len(),
+                        ctx.limits.library_max_bytes,
+                        ctx.limits.library_max_bytes / 1024
+                    ),
+                ));
+            }
+            library_flags_refusal(code).map_or(Ok(forward(args.to_vec())), Err)
         }
         _ => Ok(forward(args.to_vec())),
     }

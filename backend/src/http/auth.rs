@@ -6,6 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::HttpError;
+use crate::control::learners::LearnerRef;
 use crate::session::Session;
 use crate::state::AppState;
 
@@ -13,6 +14,67 @@ use crate::state::AppState;
 pub struct BearerSession(pub Arc<Session>);
 
 const MISSING: &str = "This call needs `Authorization: Bearer <session>`: create a session with POST /api/sessions first.";
+
+/// The learner named by the request's bearer token (a learner token, not
+/// a session token).
+pub struct BearerLearner(pub LearnerRef);
+
+/// A learner token if the request carries one; none is fine (an anonymous
+/// learner is made), an unknown one is refused.
+pub struct MaybeLearner(pub Option<LearnerRef>);
+
+impl FromRequestParts<AppState> for MaybeLearner {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        if parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            match BearerLearner::from_request_parts(parts, state).await {
+                Ok(BearerLearner(who)) => Ok(MaybeLearner(Some(who))),
+                // The store cannot say whose token it is: the console
+                // still starts, as an anonymous one.
+                Err(HttpError::Store(e)) => {
+                    tracing::warn!("learner unknown while the store is down: {e}");
+                    Ok(MaybeLearner(None))
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            Ok(MaybeLearner(None))
+        }
+    }
+}
+
+const MISSING_LEARNER: &str = "This call needs `Authorization: Bearer <learner token>`: get one with POST /api/learners (or from the `learner_token` of POST /api/sessions).";
+const UNKNOWN_LEARNER: &str = "That learner token is not known (it may have expired after a long idle time, or been erased): get a new one with POST /api/learners.";
+
+/// The token after `Bearer `, if the header has one.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+}
+
+impl FromRequestParts<AppState> for BearerLearner {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        let token = bearer(parts).ok_or_else(|| HttpError::Unauthorized(MISSING_LEARNER.into()))?;
+        state
+            .control
+            .learner_for_token(token)
+            .await?
+            .map(BearerLearner)
+            .ok_or_else(|| HttpError::Unauthorized(UNKNOWN_LEARNER.into()))
+    }
+}
 
 /// The refusal for a session id that is not (or no longer) known; the
 /// idle time it quotes is the configured one.
@@ -27,16 +89,7 @@ impl FromRequestParts<AppState> for BearerSession {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| HttpError::Unauthorized(MISSING.into()))?;
-        let id = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| HttpError::Unauthorized(MISSING.into()))?;
+        let id = bearer(parts).ok_or_else(|| HttpError::Unauthorized(MISSING.into()))?;
         state
             .sessions
             .get(id)

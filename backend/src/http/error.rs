@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use protocol::{ApiError, ErrorBody, ErrorCode};
 
+use crate::control::StoreError;
 use crate::gateway::GatewayError;
 use crate::sandbox::SandboxError;
 use crate::session::RegistryError;
@@ -24,6 +25,8 @@ pub enum HttpError {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
+    #[error("Learner data: {0}.")]
+    Store(#[from] StoreError),
 }
 
 /// The HTTP status for each code.
@@ -36,13 +39,14 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
             StatusCode::TOO_MANY_REQUESTS
         }
         Busy => StatusCode::CONFLICT,
-        SandboxRestarted | SandboxUnavailable | ServerFull | ShuttingDown => {
+        SandboxRestarted | SandboxUnavailable | ServerFull | ShuttingDown | StoreUnavailable => {
             StatusCode::SERVICE_UNAVAILABLE
         }
         InvalidArguments | InvalidRepeat | EmptyLine | TooManyArguments | InvalidRequest
         | ProtocolViolation | SetupFailed | SimulationFailed => StatusCode::BAD_REQUEST,
         NotFound => StatusCode::NOT_FOUND,
         Unauthorized => StatusCode::UNAUTHORIZED,
+        Forbidden => StatusCode::FORBIDDEN,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         CommandRefused | SubcommandRefused | ConfigRefused | InfoRefused | BlockingForever
@@ -60,6 +64,7 @@ impl HttpError {
             HttpError::Gateway(e) => e.code(),
             HttpError::Registry(e) => e.code(),
             HttpError::Sandbox(e) => e.code(),
+            HttpError::Store(_) => ErrorCode::StoreUnavailable,
         }
     }
 

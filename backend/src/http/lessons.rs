@@ -92,7 +92,18 @@ pub async fn check_task(
         .tasks
         .get(index)
         .ok_or_else(|| HttpError::NotFound(format!("Lesson `{slug}` has no task {index}.")))?;
-    Ok(Json(
-        crate::lessons::runner::check_task(&state.gateway, &session, &task.spec.check).await,
-    ))
+    let result =
+        crate::lessons::runner::check_task(&state.gateway, &session, &task.spec.check).await;
+    if let Some(who) = session.learner() {
+        // The check's answer stands either way; a result the store could
+        // not take is counted in /metrics and the next check records it.
+        if let Err(e) = state
+            .control
+            .record_result(who, &slug, index, result.passed)
+            .await
+        {
+            tracing::warn!("task result not recorded: {e}");
+        }
+    }
+    Ok(Json(result))
 }

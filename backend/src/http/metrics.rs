@@ -4,6 +4,9 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
+use std::sync::atomic::Ordering;
+
+use crate::control::StoreStats;
 use crate::metrics::Gauges;
 use crate::state::AppState;
 
@@ -15,5 +18,34 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         warm_sandboxes: pool.warm_count(),
         spawns_total: pool.spawned_total(),
     });
+    let text = text + &store_metrics(&state.control.stats);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}
+
+/// The control store's round trips, fsync confirmations and failures.
+fn store_metrics(stats: &StoreStats) -> String {
+    let get = |n: &std::sync::atomic::AtomicU64| n.load(Ordering::Relaxed);
+    let seconds = |us: u64| us as f64 / 1e6;
+    format!(
+        "# HELP redis_tutor_control_store_calls_total Commands sent to the control store.\n\
+# TYPE redis_tutor_control_store_calls_total counter\n\
+redis_tutor_control_store_calls_total {}\n\
+# HELP redis_tutor_control_store_call_seconds_total Time spent in control store round trips.\n\
+# TYPE redis_tutor_control_store_call_seconds_total counter\n\
+redis_tutor_control_store_call_seconds_total {}\n\
+# HELP redis_tutor_control_store_fsync_confirms_total Writes confirmed on disk (WAITAOF).\n\
+# TYPE redis_tutor_control_store_fsync_confirms_total counter\n\
+redis_tutor_control_store_fsync_confirms_total {}\n\
+# HELP redis_tutor_control_store_fsync_seconds_total Time writes waited for their fsync confirmation.\n\
+# TYPE redis_tutor_control_store_fsync_seconds_total counter\n\
+redis_tutor_control_store_fsync_seconds_total {}\n\
+# HELP redis_tutor_control_store_errors_total Control store calls that failed or could not be confirmed.\n\
+# TYPE redis_tutor_control_store_errors_total counter\n\
+redis_tutor_control_store_errors_total {}\n",
+        get(&stats.calls),
+        seconds(get(&stats.call_micros)),
+        get(&stats.confirms),
+        seconds(get(&stats.confirm_micros)),
+        get(&stats.errors),
+    )
 }

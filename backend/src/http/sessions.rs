@@ -8,20 +8,36 @@ use axum::http::StatusCode;
 use axum::Json;
 use protocol::{ExecRequest, ExecResponse, Notice, SessionCreated};
 
-use super::auth::BearerSession;
+use super::auth::{BearerSession, MaybeLearner};
 use super::HttpError;
 use crate::gateway::Origin;
 use crate::state::AppState;
 
+/// `POST /api/sessions`: with a learner token, that learner's session
+/// (their live one if any); without, a new anonymous learner's. If the
+/// control store is down the console still starts, without a learner.
 pub async fn create(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    MaybeLearner(learner): MaybeLearner,
 ) -> Result<(StatusCode, Json<SessionCreated>), HttpError> {
-    let session = state.sessions.create(peer.ip()).await?;
+    let (learner, learner_token) = match learner {
+        Some(who) => (Some(who), None),
+        None => match state.control.create_learner(None).await {
+            Ok((who, token)) => (Some(who), Some(token)),
+            Err(e) => {
+                tracing::warn!("session without a learner: {e}");
+                (None, None)
+            }
+        },
+    };
+    let session = state.sessions.create_for(peer.ip(), learner).await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionCreated {
             session: session.id.clone(),
+            learner: session.learner().map(|l| l.id.clone()),
+            learner_token,
         }),
     ))
 }

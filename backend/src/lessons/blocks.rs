@@ -2,7 +2,7 @@
 //! their options and expected output) and ```task blocks (Try-it tasks).
 //! Extracted once at load time, with the file line of each for errors.
 
-use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
 
 use super::task::TaskSpec;
 
@@ -18,6 +18,8 @@ pub struct RunnableBlock {
     pub expect_error: Option<String>,
     /// What the console must print for it, when declared.
     pub output: Option<String>,
+    /// The anchor of the `##` step it sits under, if any.
+    pub step: Option<String>,
 }
 
 /// A Try-it task.
@@ -31,6 +33,8 @@ pub struct Task {
 pub struct Blocks {
     pub runnable: Vec<RunnableBlock>,
     pub tasks: Vec<Task>,
+    /// The anchors of the `##` steps, in order (as the page's ids).
+    pub steps: Vec<String>,
 }
 
 /// Splits a fence's info string into words, keeping `key="quoted value"`
@@ -66,6 +70,7 @@ fn redis_block(info: &str, line: usize, source: String) -> Result<RunnableBlock,
         strict: false,
         expect_error: None,
         output: None,
+        step: None,
     };
     for word in info_words(info)?.into_iter().skip(1) {
         match word.split_once('=') {
@@ -91,8 +96,27 @@ pub fn extract(body: &str, first_line: usize) -> Result<Blocks, (usize, String)>
     let mut open: Option<(String, usize, String)> = None;
     // Whether the last finished code block was a redis block without output.
     let mut output_target = false;
+    // The title of the `##` heading being read, while inside one.
+    let mut heading: Option<String> = None;
     for (event, range) in Parser::new(body).into_offset_iter() {
         match event {
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H2,
+                ..
+            }) => {
+                heading = Some(String::new());
+                output_target = false;
+            }
+            Event::Text(text) | Event::Code(text) if heading.is_some() => {
+                if let Some(title) = heading.as_mut() {
+                    title.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::Heading(HeadingLevel::H2)) => {
+                if let Some(title) = heading.take() {
+                    blocks.steps.push(super::render::step_id(&title));
+                }
+            }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
                 open = Some((info.to_string(), line_of(range.start), String::new()));
             }
@@ -109,9 +133,9 @@ pub fn extract(body: &str, first_line: usize) -> Result<Blocks, (usize, String)>
                 let lang = info.split_whitespace().next().unwrap_or("");
                 match lang {
                     "redis" => {
-                        blocks
-                            .runnable
-                            .push(redis_block(&info, line, content).map_err(|e| (line, e))?);
+                        let mut block = redis_block(&info, line, content).map_err(|e| (line, e))?;
+                        block.step = blocks.steps.last().cloned();
+                        blocks.runnable.push(block);
                         output_target = true;
                         continue;
                     }

@@ -160,10 +160,10 @@ impl SandboxLink {
                         }
                     }
                     KillOutcome::Unkillable => Step::Kill(
-                        "a script wrote data and then ran past its deadline; Redis cannot stop such a script (SCRIPT KILL answers UNKILLABLE), so the sandbox was killed",
+                        "a script or function wrote data and then ran past its deadline; Redis cannot stop it once it has written (it answers UNKILLABLE), so the sandbox was killed",
                     ),
                     KillOutcome::NotScript => Step::Kill(
-                        "a command ran past its deadline and was not a script that SCRIPT KILL could stop, so the sandbox was killed",
+                        "a command ran past its deadline and was not a script or function that SCRIPT KILL or FUNCTION KILL could stop, so the sandbox was killed",
                     ),
                     KillOutcome::NoConnection => Step::Kill(
                         "a command ran past its deadline and the sandbox did not answer SCRIPT KILL, so it was killed",
@@ -276,14 +276,25 @@ enum Step {
     Kill(&'static str),
 }
 
-/// SCRIPT KILL on the sandbox's reserved control connection, which no
-/// learner activity can take.
+/// SCRIPT KILL, then FUNCTION KILL (SCRIPT KILL does not stop a running
+/// function: it answers NOTBUSY), on the sandbox's reserved control
+/// connection, which no learner activity can take.
 async fn script_kill(sandbox: &Sandbox) -> KillOutcome {
-    match tokio::time::timeout(KILL_GRACE, sandbox.script_kill()).await {
+    let outcome = |answer| match answer {
         Ok(Ok(Value::Okay)) => KillOutcome::Killed,
         Ok(Ok(Value::ServerError(e))) if e.code() == "UNKILLABLE" => KillOutcome::Unkillable,
         Ok(Ok(_)) => KillOutcome::NotScript,
         _ => KillOutcome::NoConnection,
+    };
+    match outcome(tokio::time::timeout(KILL_GRACE, sandbox.script_kill()).await) {
+        KillOutcome::NotScript => {
+            let mut control = sandbox.control();
+            let function_kill = redis::cmd("FUNCTION").arg("KILL").clone();
+            outcome(
+                tokio::time::timeout(KILL_GRACE, control.req_packed_command(&function_kill)).await,
+            )
+        }
+        done => done,
     }
 }
 

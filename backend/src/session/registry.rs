@@ -7,6 +7,7 @@
 mod counter;
 mod sockets;
 
+use crate::control::learners::LearnerRef;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
@@ -107,13 +108,36 @@ impl SessionRegistry {
 
     /// A new session with its own sandbox, for a client at `ip`.
     pub async fn create(&self, ip: IpAddr) -> Result<Arc<Session>, RegistryError> {
+        self.create_for(ip, None).await
+    }
+
+    /// A session for `learner`: their live one if they have one (a second
+    /// tab or device takes it over instead of spending another sandbox),
+    /// else a new one under the per-address caps.
+    pub async fn create_for(
+        &self,
+        ip: IpAddr,
+        learner: Option<LearnerRef>,
+    ) -> Result<Arc<Session>, RegistryError> {
+        if let Some(who) = &learner {
+            let live = self.sessions.read().ok().and_then(|sessions| {
+                sessions
+                    .values()
+                    .find(|s| s.learner().is_some_and(|l| l.id == who.id))
+                    .cloned()
+            });
+            if let Some(session) = live {
+                session.touch();
+                return Ok(session);
+            }
+        }
         let per_ip = self.pool.spec().limits.sandboxes_per_ip;
         if self.count_for(ip) >= per_ip {
             return Err(RegistryError::PerIpLimit(per_ip));
         }
         self.check_ip_rate(ip)?;
         let id = new_session_id()?;
-        let session = Arc::new(Session::start(id.clone(), ip, self.pool.clone()).await?);
+        let session = Arc::new(Session::start(id.clone(), ip, self.pool.clone(), learner).await?);
         if let Ok(mut sessions) = self.sessions.write() {
             sessions.insert(id, session.clone());
         }

@@ -65,8 +65,12 @@ fn cases() -> Vec<(String, Expect)> {
         ("RESET".into(), Refused("command_refused")),
         ("AUTH default guess".into(), Refused("command_refused")),
         ("QUIT".into(), Text("OK")),
-        (r##"FUNCTION LOAD "#!lua name=x\nredis.register_function('f', function() return 1 end)""##.into(), Refused("command_refused")),
-        ("FCALL f 0".into(), Refused("command_refused")),
+        // Functions are allowed from source (the graded exercises), never
+        // from a raw payload, and never with allow-oom.
+        (r##"FUNCTION LOAD "#!lua name=x\nredis.register_function('f', function() return 1 end)""##.into(), Text("\"x\"")),
+        ("FCALL f 0".into(), Text("(integer) 1")),
+        ("FUNCTION RESTORE payload".into(), Refused("subcommand_refused")),
+        (r##"FUNCTION LOAD "#!lua name=y\nredis.register_function{function_name='g', callback=function() return 1 end, flags={'allow-oom'}}""##.into(), Refused("command_refused")),
         ("SCRIPT DEBUG YES".into(), Refused("subcommand_refused")),
         ("WAIT 1 0".into(), Refused("command_refused")),
         ("RESTORE k 0 payload".into(), Refused("command_refused")),

@@ -160,3 +160,83 @@ async fn deleting_a_session_while_its_script_runs_answers_at_once_and_ends_the_p
     );
     let _ = looping.await;
 }
+
+/// A one-function library whose body is `body` (Lua), loaded as `lib`.
+fn library(body: &str) -> String {
+    format!(
+        "FUNCTION LOAD REPLACE \"#!lua name=lib\\nredis.register_function('f', function(keys, args) {body} end)\""
+    )
+}
+
+#[tokio::test]
+async fn a_looping_function_is_stopped_with_function_kill_and_the_data_kept() {
+    let app = app().await;
+    let session = app.new_session().await;
+    app.exec(&session, "SET kept 1").await;
+    assert_eq!(
+        app.exec(&session, &library("while true do end")).await.text,
+        "\"lib\""
+    );
+    let pid = sandbox_pid(&app, &session).await;
+    let response = app.exec(&session, "FCALL f 0").await;
+    // SCRIPT KILL answers NOTBUSY for a function; FUNCTION KILL stops it.
+    assert!(
+        response
+            .notices
+            .iter()
+            .any(|n| n.kind == NoticeKind::ScriptKilled),
+        "{response:?}"
+    );
+    assert_eq!(sandbox_pid(&app, &session).await, pid, "same sandbox");
+    assert_eq!(app.exec(&session, "GET kept").await.text, "\"1\"");
+}
+
+#[tokio::test]
+async fn a_function_that_writes_then_loops_costs_the_sandbox_not_the_host() {
+    let app = app().await;
+    let session = app.new_session().await;
+    let body = "redis.call('SET', 'w', '1') while true do end";
+    assert_eq!(app.exec(&session, &library(body)).await.text, "\"lib\"");
+    let pid = sandbox_pid(&app, &session).await;
+    let (status, code, message) = app.exec_refused(&session, "FCALL f 0").await;
+    assert_eq!(
+        (status, code.as_str()),
+        (503, "sandbox_restarted"),
+        "{message}"
+    );
+    assert!(
+        message.contains("UNKILLABLE") || message.contains("cannot stop"),
+        "{message}"
+    );
+    assert_ne!(sandbox_pid(&app, &session).await, pid, "a fresh sandbox");
+    assert!(!busy(pid).await);
+    assert_eq!(app.exec(&session, "PING").await.text, "PONG");
+}
+
+#[tokio::test]
+async fn function_libraries_obey_the_sandbox_rules() {
+    let app = app().await;
+    let session = app.new_session().await;
+    let (_, code, message) = app.exec_refused(&session, "FUNCTION RESTORE payload").await;
+    assert_eq!(code, "subcommand_refused", "{message}");
+    let big = format!(
+        "FUNCTION LOAD \"#!lua name=big\\n-- {}\\nredis.register_function('g', function() return 1 end)\"",
+        "x".repeat(17 * 1024)
+    );
+    let (_, _, message) = app.exec_refused(&session, &big).await;
+    assert!(message.contains("16 KiB"), "{message}");
+    let oom = "FUNCTION LOAD \"#!lua name=o\\nredis.register_function{function_name='g', callback=function() return 1 end, flags={'allow-oom'}}\"";
+    let (_, _, message) = app.exec_refused(&session, oom).await;
+    assert!(message.contains("allow-oom"), "{message}");
+    assert_eq!(
+        app.exec(&session, &library("return 7")).await.text,
+        "\"lib\""
+    );
+    assert_eq!(app.exec(&session, "FCALL f 0").await.text, "(integer) 7");
+    assert!(app
+        .exec(&session, "FUNCTION LIST")
+        .await
+        .text
+        .contains("lib"));
+    assert_eq!(app.exec(&session, "FUNCTION DELETE lib").await.text, "OK");
+}

@@ -1,11 +1,15 @@
 //! Every runnable block of every lesson, in order, each lesson in a fresh
 //! sandbox on the real engine: no unexpected error, declared outputs match,
 //! expected errors happen, task solutions pass their checks, and every key
-//! stays inside the lesson's prefix.
+//! stays inside the lesson's prefix. The text is held to the same standard:
+//! a "What just happened" paragraph may not quote a reply its block's
+//! declared output lacks, and no lesson may use a word that names our own
+//! working documents (`redis-tutor check-lessons` only warns about those;
+//! here they fail, since a warning in a passing test is never read).
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use backend::lessons::runner;
+use backend::lessons::{lint, runner};
 
 use crate::support::TestApp;
 
@@ -37,6 +41,9 @@ async fn every_block_of_every_lesson_runs_as_declared() {
             .create(IpAddr::V4(Ipv4Addr::LOCALHOST))
             .await
             .unwrap();
+        let findings = lint::lint_file(&lesson.path).unwrap();
+        failures.extend(findings.errors);
+        failures.extend(findings.warnings);
         failures.extend(runner::run_lesson(&app.state.gateway, &session, lesson).await);
         blocks += lesson.blocks.runnable.len();
         app.state.sessions.remove(&session.id).await;

@@ -8,7 +8,8 @@ use crate::support::browser::Browser;
 use crate::support::pages::{ChartPanel, ConsolePage, LessonPage, Outline, ShownEntry};
 use crate::support::{default_config, fixture, TestApp};
 
-async fn fixture_app() -> TestApp {
+/// The app on the two-lesson fixture course (a task, steps, a next lesson).
+pub(crate) async fn fixture_app() -> TestApp {
     let mut config = default_config();
     config.lessons_dir = fixture("tasks");
     let app = TestApp::with_config(config).await;

@@ -34,7 +34,19 @@ pub fn default_config() -> Config {
     config.engine_dir = root.join(&config.engine_dir);
     config.lessons_dir = root.join(&config.lessons_dir);
     config.dist_dir = root.join(&config.dist_dir);
+    // Each app its own control store, never the repository's `.data/`.
+    config.data_dir = scratch_dir("data");
     config
+}
+
+/// A fresh folder under the system temp dir that outlives the test (the
+/// control store in it stops when the test's thread ends).
+pub fn scratch_dir(what: &str) -> PathBuf {
+    tempfile::Builder::new()
+        .prefix(&format!("redis-tutor-test-{what}-"))
+        .tempdir()
+        .expect("a temp dir")
+        .keep()
 }
 
 pub struct TestApp {
@@ -90,6 +102,22 @@ impl TestApp {
         assert_eq!(response.status(), reqwest::StatusCode::CREATED);
         let created: protocol::SessionCreated = response.json().await.expect("session JSON");
         created.session
+    }
+
+    /// A new session for a new anonymous learner: (session, learner token).
+    pub async fn new_learner_session(&self) -> (String, String) {
+        let response = self
+            .http
+            .post(format!("{}/api/sessions", self.base))
+            .send()
+            .await
+            .expect("request reaches the test server");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let created: protocol::SessionCreated = response.json().await.expect("session JSON");
+        (
+            created.session,
+            created.learner_token.expect("an anonymous learner's token"),
+        )
     }
 
     /// A new session and a second connection to its sandbox, as the chart
@@ -249,5 +277,7 @@ impl TestRedis {
 }
 
 pub mod browser;
+pub mod grading;
 pub mod pages;
+pub mod server;
 pub mod ws;

@@ -3,11 +3,10 @@
 //! three ways. Every number is the server's round trip to the sandbox
 //! (network + Redis), not Redis's own execution time.
 
-use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
-
+use super::bars::{self, Bar};
 use super::plot::{err, LegendItem, Mark, Plot};
 use crate::sim_state::{Comparison, LatencySample};
+use plotters::prelude::*;
 
 /// The value below which `p` percent of the sorted samples fall.
 pub fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -129,52 +128,27 @@ pub fn draw_histogram(
     plot.present()
 }
 
-/// N reads three ways, side by side: each bar's value above it, its name
-/// below the axis, so no label sits on a bar.
+/// N reads three ways, side by side.
 pub fn draw_comparison(
     canvas: web_sys::HtmlCanvasElement,
     comparison: &Comparison,
 ) -> Result<(), String> {
     let plot = Plot::prepare(canvas)?;
-    let palette = &plot.palette;
+    let series = plot.palette.series;
     let bars = [
-        (
-            format!("{} × HGET", comparison.n),
-            comparison.sequential,
-            palette.series[0],
-        ),
-        (
-            "1 pipeline".to_owned(),
-            comparison.pipeline,
-            palette.series[1],
-        ),
-        ("1 × HMGET".to_owned(), comparison.hmget, palette.series[2]),
-    ];
-    let max_y = bars.iter().map(|b| b.1).max().unwrap_or(1) as f64 * 1.25;
+        (format!("{} × HGET", comparison.n), comparison.sequential),
+        ("1 pipeline".to_owned(), comparison.pipeline),
+        ("1 × HMGET".to_owned(), comparison.hmget),
+    ]
+    .into_iter()
+    .zip(series)
+    .map(|((label, micros), color)| Bar {
+        label,
+        value: micros as f64,
+        text: format!("{micros} µs"),
+        color,
+    })
+    .collect::<Vec<_>>();
     let title = format!("Reading {} features, end to end", comparison.n);
-    let area = plot.header(&title, &[])?;
-    let mut chart = plot.axes(&area, 0f64..3.0, 0f64..max_y.max(1.0), "total time (µs)")?;
-    plot.mesh(&mut chart, "", false)?;
-    let above = plot.font(13.0).pos(Pos::new(HPos::Center, VPos::Bottom));
-    let below = plot.font(13.0).pos(Pos::new(HPos::Center, VPos::Top));
-    for (i, (label, micros, color)) in bars.iter().enumerate() {
-        let x0 = i as f64 + 0.2;
-        let value = *micros as f64;
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(x0, 0.0), (x0 + 0.6, value)],
-                color.filled(),
-            )))
-            .map_err(err)?;
-        let (cx, top) = chart.backend_coord(&(x0 + 0.3, value));
-        let (_, base) = chart.backend_coord(&(x0 + 0.3, 0.0));
-        // Backend coordinates are the whole canvas's, so draw on the root.
-        plot.root
-            .draw_text(&format!("{micros} µs"), &above, (cx, top - plot.px(4.0)))
-            .map_err(err)?;
-        plot.root
-            .draw_text(label, &below, (cx, base + plot.px(6.0)))
-            .map_err(err)?;
-    }
-    plot.present()
+    bars::draw(&plot, &title, "total time (µs)", &bars)
 }

@@ -28,7 +28,9 @@ pub fn ChartPanel(
 #[component]
 pub fn ChartCanvas(
     testid: &'static str,
-    label: &'static str,
+    /// The drawing's accessible name.
+    #[prop(into)]
+    label: String,
     draw: impl Fn(web_sys::HtmlCanvasElement) -> Result<(), String> + 'static,
     /// A shorter canvas (a secondary drawing under the main one).
     #[prop(optional)]

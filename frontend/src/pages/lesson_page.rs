@@ -1,20 +1,23 @@
 //! One lesson: its rendered body with previous/next links, the console
-//! beside it, and the charts that belong to it. Opening it tells the
+//! beside it, the charts that belong to it, and on an exercise's lesson
+//! its exercise panel. Opening it tells the
 //! server, which loads the lesson's starting data when the sandbox lacks it.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_location, use_params_map};
 use protocol::LessonPage as Lesson;
 
 use crate::api;
 use crate::components::anomaly_chart::AnomalyChart;
 use crate::components::console_view::ConsoleView;
+use crate::components::exercise_panel::ExercisePanel;
 use crate::components::latency_chart::LatencyChart;
 use crate::components::memory_chart::MemoryChart;
 use crate::components::rate_limit_chart::RateLimitChart;
 use crate::components::streams_chart::StreamsChart;
 use crate::console_state::ConsoleState;
+use crate::learner::LearnerState;
 use crate::lesson_dom;
 use crate::progress;
 use crate::transcript_store::Tone;
@@ -65,17 +68,24 @@ fn LessonBody(page: Lesson) -> impl IntoView {
         }
     });
     let console = expect_context::<ConsoleState>();
+    let learner = expect_context::<LearnerState>();
     let slug = page.summary.slug.clone();
-    let blocks = page.blocks.len();
     let sources: Vec<String> = page.blocks.iter().map(|b| b.source.clone()).collect();
-    let tasks = page.tasks.len();
+    let steps: Vec<Option<String>> = page.blocks.iter().map(|b| b.step.clone()).collect();
     progress::visited(&slug);
+    progress::learn_page(&page);
     console.open_lesson(slug.clone());
     {
         let slug = slug.clone();
         on_cleanup(move || console.close_lesson(&slug));
     }
-    let status = RwSignal::new(progress::get(&slug).label().unwrap_or("new"));
+    let status = {
+        let slug = slug.clone();
+        move || {
+            learner.revision.track();
+            progress::get(&slug).label().unwrap_or("new")
+        }
+    };
     let body: NodeRef<leptos::html::Div> = NodeRef::new();
     Effect::new(move |_| {
         if let Some(body) = body.get() {
@@ -83,6 +93,26 @@ fn LessonBody(page: Lesson) -> impl IntoView {
             request_animation_frame(lesson_dom::scroll_to_hash);
         }
     });
+    // A link to a step of this same lesson (a grading report's) changes
+    // only the hash, which the router does not scroll to by itself.
+    let hash = use_location().hash;
+    Effect::new(move |previous: Option<String>| {
+        let now = hash.get();
+        if previous.is_some_and(|p| p != now) {
+            request_animation_frame(lesson_dom::scroll_to_hash);
+        }
+        now
+    });
+    let exercise = {
+        let slug = slug.clone();
+        LocalResource::new(move || {
+            let slug = slug.clone();
+            async move {
+                let list = api::exercises::exercises().await.ok()?;
+                list.into_iter().find(|e| e.lesson == slug)
+            }
+        })
+    };
     // Buttons inside the server-rendered body (Run, Check, Show solution)
     // are handled here, by delegation.
     let on_click = {
@@ -107,12 +137,19 @@ fn LessonBody(page: Lesson) -> impl IntoView {
                     // A lesson block runs on the server, as the lesson says.
                     Some(index) => {
                         let source = sources.get(index).cloned().unwrap_or_default();
+                        let step = steps.get(index).cloned().flatten();
                         let slug = slug.clone();
                         leptos::task::spawn_local(async move {
                             let entries = console.run_block(slug.clone(), index, &source).await;
                             lesson_dom::show_result(&block, &entries);
-                            progress::ran(&slug, index, blocks, tasks);
-                            status.set(progress::get(&slug).label().unwrap_or("new"));
+                            // Sent once per step: the server keeps steps,
+                            // not blocks.
+                            if progress::ran(&slug, index, step.as_deref()) {
+                                if let Some(step) = &step {
+                                    learner.record_step(&slug, step);
+                                }
+                            }
+                            learner.touched();
                         });
                     }
                     // A task's solution: typed commands, with the paste rules.
@@ -168,9 +205,10 @@ fn LessonBody(page: Lesson) -> impl IntoView {
                         let _ = result
                             .set_attribute("data-passed", if passed { "true" } else { "false" });
                     }
+                    // The check itself recorded the result on the server.
                     if passed {
-                        progress::passed(&slug, index, tasks);
-                        status.set(progress::get(&slug).label().unwrap_or("new"));
+                        progress::passed(&slug, index);
+                        learner.touched();
                     }
                 });
             }
@@ -197,7 +235,7 @@ fn LessonBody(page: Lesson) -> impl IntoView {
             <article class="lesson">
                 <p class="lesson-kicker">
                     {format!("Lesson {}", page.summary.number)}
-                    <span class="lesson-status" data-testid="lesson-status">{move || status.get()}</span>
+                    <span class="lesson-status" data-testid="lesson-status">{status}</span>
                 </p>
                 <h1 class="lesson-title">{page.summary.title.clone()}</h1>
                 {missing}
@@ -209,6 +247,9 @@ fn LessonBody(page: Lesson) -> impl IntoView {
                 </p>
                 // Rendered on the server by pulldown-cmark with raw HTML escaped.
                 <div class="lesson-body" node_ref=body inner_html=page.html on:click=on_click></div>
+                <Suspense fallback=|| ()>
+                    {move || exercise.get().flatten().map(|e| view! { <ExercisePanel exercise=e/> })}
+                </Suspense>
                 {(slug == "rate-limiting").then(|| view! { <RateLimitChart/> })}
                 {(slug == "anomaly-detection").then(|| view! { <AnomalyChart/> })}
                 {(slug == "streams").then(|| view! { <StreamsChart/> })}

@@ -52,7 +52,6 @@ pub(super) fn named_refusal(name: &str) -> Option<Refusal> {
         "auth" => "AUTH is not needed: the console is already logged in to your own sandbox, and your password is never asked for.",
         "hello" => "HELLO is disabled: the console speaks RESP2, like redis-cli by default, so replies look exactly as they do in redis-cli.",
         "reset" => "RESET is disabled. Use DISCARD, UNWATCH or SELECT 0 for the parts you need, or the Reset button for a fresh sandbox.",
-        "function" | "fcall" | "fcall_ro" => "Functions are not available in the sandbox: use EVAL or EVALSHA, which the lessons teach.",
         "wait" | "waitaof" => "WAIT needs replicas (or an AOF), and a sandbox has neither.",
         "restore" | "restore-asking" => "RESTORE is disabled: it loads raw serialized payloads. Create keys with ordinary commands.",
         "dump" => "DUMP is disabled: its binary payload is only useful to RESTORE, which the sandbox does not allow.",

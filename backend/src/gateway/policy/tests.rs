@@ -76,13 +76,33 @@ fn dangerous_commands_get_a_reason() {
         ("SUBSCRIBE ch", "PUBLISH"),
         ("SLAVEOF 127.0.0.1 6379", "standalone"),
         ("ACL SETUSER x on", "one user"),
-        ("FUNCTION LOAD x", "EVAL"),
+        ("FUNCTION RESTORE x", "FUNCTION LOAD"),
         ("BGSAVE", "disk"),
         ("AUTH pw", "already"),
     ] {
         let r = refused(line);
         assert!(r.message.contains(word), "{line}: {}", r.message);
     }
+}
+
+#[test]
+fn function_libraries_load_within_the_cap_and_without_allow_oom() {
+    let library = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+    assert!(run(&format!("FUNCTION LOAD \"{library}\"")).is_ok());
+    assert!(run(&format!("FUNCTION LOAD REPLACE \"{library}\"")).is_ok());
+    assert!(run("FCALL f 0").is_ok());
+    assert!(run("FCALL_RO f 0").is_ok());
+    let big = format!(
+        "FUNCTION LOAD \"#!lua name=big\n--{}\"",
+        "x".repeat(17 * 1024)
+    );
+    assert!(refused(&big).message.contains("16 KiB"));
+    let oom = "FUNCTION LOAD \"#!lua name=o\nredis.register_function{function_name='f', callback=function() return 1 end, flags={'allow-oom'}}\"";
+    assert!(refused(oom).message.contains("allow-oom"));
+    assert_eq!(
+        refused("FUNCTION RESTORE payload").code,
+        "subcommand_refused"
+    );
 }
 
 #[test]

@@ -9,10 +9,14 @@ use super::browser::Browser;
 
 mod charts;
 mod console;
+mod exercise;
+mod learner;
 mod lesson;
 
 pub use charts::ChartPanel;
 pub use console::{ConsolePage, ShownEntry};
+pub use exercise::ExercisePanel;
+pub use learner::LearnerPanel;
 pub use lesson::{LessonPage, Outline};
 
 pub const ENTER: &str = "\u{E007}";
@@ -30,6 +34,18 @@ pub(crate) fn text_of(value: Value) -> String {
 
 pub(crate) fn strings(value: Value) -> Vec<String> {
     serde_json::from_value(value).unwrap_or_default()
+}
+
+/// Puts `text` in the field `testid` as a paste would (one input event,
+/// past any `maxlength`).
+pub async fn paste(browser: &Browser, testid: &str, text: &str) {
+    let json = serde_json::to_string(text).unwrap();
+    browser
+        .js(&format!(
+            "const el = {}; el.value = {json}; el.dispatchEvent(new Event('input', {{ bubbles: true }}));",
+            by_testid(testid)
+        ))
+        .await;
 }
 
 /// Clicks the element `css` once it is there, as a learner would.

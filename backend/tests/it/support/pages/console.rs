@@ -1,6 +1,6 @@
 //! The console, on the console page or beside a lesson.
 
-use super::{by_testid, click, strings, text_of, wait_equals, ENTER};
+use super::{by_testid, click, paste, strings, text_of, wait_equals, ENTER};
 use crate::support::browser::Browser;
 use fantoccini::elements::Element;
 
@@ -63,13 +63,7 @@ impl<'a> ConsolePage<'a> {
 
     /// Puts `text` in the input as a paste would (one input event).
     pub async fn set_value(&self, text: &str) {
-        let json = serde_json::to_string(text).unwrap();
-        self.browser
-            .js(&format!(
-                "const el = {}; el.value = {json}; el.dispatchEvent(new Event('input', {{ bubbles: true }}));",
-                by_testid("console-input")
-            ))
-            .await;
+        paste(self.browser, "console-input", text).await;
     }
 
     pub async fn replies(&self) -> u64 {

@@ -194,4 +194,16 @@ impl<'a> Outline<'a> {
     pub async fn wait_progress(&self, joined: &str, what: &str) {
         wait_equals(self.browser, "Array.from(document.querySelectorAll('[data-testid=outline-progress]')).map(e => e.textContent).join(',')", joined, what).await;
     }
+
+    /// Waits until the outline shows `expected` (such as "best 12/12") as
+    /// the best grade of an exercise.
+    pub async fn wait_best_score(&self, expected: &str) {
+        wait_equals(
+            self.browser,
+            "Array.from(document.querySelectorAll('[data-testid=outline-score]')).map(e => e.textContent).join(',')",
+            expected,
+            &format!("the best grade `{expected}` in the outline"),
+        )
+        .await;
+    }
 }

@@ -1,0 +1,129 @@
+//! The control store's schema as data: every key pattern, its type and
+//! TTL, the schema version and the migrations that reach it. The same
+//! table is in docs/control-store.md.
+//!
+//! | key | type | holds | TTL |
+//! |---|---|---|---|
+//! | `rt:schema` | string | schema version | none |
+//! | `rt:learner:{id}` | hash | `name`, `created_ms`, `seen_ms`, `token` (sha-256 of the token) | learner idle TTL |
+//! | `rt:token:{sha256}` | string | learner id | learner idle TTL |
+//! | `rt:progress:{id}` | sorted set | `lesson\x1fstep`, score = first run (ms) | learner idle TTL |
+//! | `rt:results:{id}` | hash | `lesson\x1ftask` → `passed,at_ms` | learner idle TTL |
+//! | `rt:passed:{id}` | set | `lesson\x1ftask` of every task ever passed | learner idle TTL |
+//! | `rt:reports:{id}` | list | grading reports (JSON), newest first, the last 200 | learner idle TTL |
+//! | `rt:best:{id}` | hash | exercise id → its best report (JSON) | learner idle TTL |
+
+use super::{ControlStore, StoreError};
+
+/// The version this build reads and writes.
+pub const VERSION: u64 = 1;
+/// Separates a lesson slug from a step or task in one member (slugs and
+/// anchors never hold control characters).
+pub const SEP: char = '\u{1f}';
+
+pub const SCHEMA_KEY: &str = "rt:schema";
+
+pub fn learner(id: &str) -> String {
+    format!("rt:learner:{id}")
+}
+
+pub fn token(hash: &str) -> String {
+    format!("rt:token:{hash}")
+}
+
+pub fn progress(id: &str) -> String {
+    format!("rt:progress:{id}")
+}
+
+pub fn results(id: &str) -> String {
+    format!("rt:results:{id}")
+}
+
+pub fn passed(id: &str) -> String {
+    format!("rt:passed:{id}")
+}
+
+pub fn reports(id: &str) -> String {
+    format!("rt:reports:{id}")
+}
+
+pub fn best(id: &str) -> String {
+    format!("rt:best:{id}")
+}
+
+/// Every key of one learner but the token's (whose name needs the hash).
+pub fn learner_keys(id: &str) -> [String; 6] {
+    [
+        learner(id),
+        progress(id),
+        results(id),
+        passed(id),
+        reports(id),
+        best(id),
+    ]
+}
+
+/// One migration: from `from` to `from + 1`.
+struct Migration {
+    from: u64,
+    /// What it changes, for the log.
+    what: &'static str,
+}
+
+/// Every migration, in order. Version 1 is the first schema: a new store
+/// starts there, so nothing to run yet. A later version adds an entry here
+/// and its step in `run`.
+const MIGRATIONS: &[Migration] = &[];
+
+async fn run(_store: &ControlStore, migration: &Migration) -> Result<(), StoreError> {
+    Err(StoreError::Schema(format!(
+        "no code for the migration from schema {} ({})",
+        migration.from, migration.what
+    )))
+}
+
+/// Checks the stored schema version at start-up and migrates forward; a
+/// store written by a newer build is refused rather than misread.
+pub async fn migrate(store: &ControlStore) -> Result<(), StoreError> {
+    let found = match store.call(redis::cmd("GET").arg(SCHEMA_KEY)).await? {
+        redis::Value::Nil => None,
+        redis::Value::BulkString(bytes) => String::from_utf8_lossy(&bytes).parse::<u64>().ok(),
+        other => {
+            return Err(StoreError::Schema(format!(
+                "{SCHEMA_KEY} holds {other:?}, not a version number"
+            )))
+        }
+    };
+    let mut version = match found {
+        None => {
+            store
+                .write(redis::pipe().cmd("SET").arg(SCHEMA_KEY).arg(VERSION))
+                .await?;
+            return Ok(());
+        }
+        Some(v) => v,
+    };
+    if version > VERSION {
+        return Err(StoreError::Schema(format!(
+            "the control store holds schema {version}, newer than this build's {VERSION}: run a newer redis-tutor, or point --data-dir/--control-url elsewhere"
+        )));
+    }
+    while version < VERSION {
+        let Some(migration) = MIGRATIONS.iter().find(|m| m.from == version) else {
+            return Err(StoreError::Schema(format!(
+                "no migration from schema {version} to {VERSION}"
+            )));
+        };
+        tracing::info!(
+            from = version,
+            what = migration.what,
+            "migrating the control store"
+        );
+        run(store, migration).await?;
+        version += 1;
+        store
+            .write(redis::pipe().cmd("SET").arg(SCHEMA_KEY).arg(version))
+            .await?;
+    }
+    Ok(())
+}
