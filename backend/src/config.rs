@@ -22,6 +22,13 @@ pub const DEFAULT_DATA_DIR: &str = ".data";
 pub const DEFAULT_LEARNER_IDLE_DAYS: u64 = 90;
 /// How long one write may wait for its fsync to be confirmed, in ms.
 pub const DEFAULT_STORE_CONFIRM_MS: u64 = 3_000;
+/// Hours a classroom room lives without activity before it ends by itself.
+pub const DEFAULT_ROOM_IDLE_HOURS: u64 = 12;
+/// Most learners in one room.
+pub const DEFAULT_ROOM_CAPACITY: u32 = 200;
+/// Attempts to join a room per minute per client address: with 31^6
+/// (about 887 million) codes, guessing one is hopeless at this pace.
+pub const DEFAULT_JOINS_PER_MIN_PER_IP: u32 = 10;
 
 /// redis-tutor: learn Redis for real-time AI, hands-on, against a real Redis of your own.
 #[derive(Debug, Clone, Parser)]
@@ -77,6 +84,24 @@ pub struct Config {
     /// (`WAITAOF`), in ms; past it the write answers 503.
     #[arg(long, env = "REDIS_TUTOR_STORE_CONFIRM_MS", default_value_t = DEFAULT_STORE_CONFIRM_MS)]
     pub store_confirm_ms: u64,
+
+    /// The instructor's secret (the bearer for `/api/rooms`). Default:
+    /// none given, so a random one (256 bits) is made at each start and
+    /// printed in the instructor link.
+    #[arg(long, env = "REDIS_TUTOR_INSTRUCTOR_TOKEN", hide_env_values = true)]
+    pub instructor_token: Option<String>,
+
+    /// Hours a classroom room lives without activity before it ends by itself.
+    #[arg(long, env = "REDIS_TUTOR_ROOM_IDLE_HOURS", default_value_t = DEFAULT_ROOM_IDLE_HOURS)]
+    pub room_idle_hours: u64,
+
+    /// Most learners in one room.
+    #[arg(long, env = "REDIS_TUTOR_ROOM_CAPACITY", default_value_t = DEFAULT_ROOM_CAPACITY)]
+    pub room_capacity: u32,
+
+    /// Attempts to join a room per minute per client address.
+    #[arg(long, env = "REDIS_TUTOR_JOINS_PER_MIN_PER_IP", default_value_t = DEFAULT_JOINS_PER_MIN_PER_IP)]
+    pub joins_per_min_per_ip: u32,
 
     #[command(flatten)]
     pub limits: SandboxLimits,
@@ -196,6 +221,8 @@ mod tests {
             "--header-timeout-ms",
             "--body-timeout-ms",
             "--sandbox-clients",
+            "--instructor-token",
+            "--room-idle-hours",
         ] {
             assert!(help.contains(flag), "{flag} missing from --help");
         }

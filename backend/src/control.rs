@@ -4,11 +4,13 @@
 //! every node points at. An acknowledged write has been fsynced: each
 //! write is one MULTI/EXEC followed by `WAITAOF 1 0`, and a write that
 //! cannot be confirmed is an error, never a silent loss. Key names live in
-//! `schema`; the learner operations in `learners`.
+//! `schema`; the learner operations in `learners`, classroom rooms in
+//! `rooms`.
 
 mod embedded;
 pub mod learners;
 mod reports;
+pub mod rooms;
 pub mod schema;
 
 use std::path::PathBuf;

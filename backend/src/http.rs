@@ -1,22 +1,24 @@
-//! The HTTP surface: health, the lesson API, and the browser app itself,
-//! with every error in one JSON shape and requests held to their limits
-//! (header size and count, body deadline; `serve` adds the header
-//! deadline).
+//! The HTTP surface: health, the lesson API, classroom rooms, and the
+//! browser app itself, with every error in one JSON shape and requests
+//! held to their limits (header size and count, body deadline; `serve`
+//! adds the header deadline).
 
 mod auth;
+mod body;
 mod error;
 mod exercises;
 mod guard;
 mod learners;
 mod lessons;
 mod metrics;
+mod rooms;
 mod serve;
 mod sessions;
 mod ws;
 
 use std::time::Duration;
 
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::RequestBodyDeadlineLayer;
@@ -67,6 +69,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/me/results", get(exercises::results))
         .route("/api/exercises", get(exercises::list))
         .route("/api/exercises/{id}/grade", post(exercises::grade))
+        .route("/api/rooms", post(rooms::create))
+        .route("/api/rooms/join", post(rooms::join))
+        .route("/api/rooms/{id}/board", get(rooms::board))
+        .route("/api/rooms/{id}/export.csv", get(rooms::export_csv))
+        .route("/api/rooms/{id}/lock", post(rooms::lock))
+        .route("/api/rooms/{id}/end", post(rooms::end))
+        .route("/api/rooms/{id}/learners/{learner}", delete(rooms::remove))
         .route("/ws", get(ws::upgrade))
         .route("/metrics", get(metrics::metrics))
         .route("/api/{*rest}", any(api_not_found))

@@ -2,6 +2,7 @@
 
 pub mod allowlist;
 pub mod catalog;
+pub mod classroom;
 pub mod config;
 pub mod control;
 pub mod engine;

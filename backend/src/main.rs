@@ -55,6 +55,12 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("serving on http://{addr}");
     println!("redis-tutor is up: http://{addr}");
+    // Like Jupyter's token link: the secret rides in the fragment, so it
+    // never reaches a server or proxy log when the link is opened.
+    println!(
+        "instructor: http://{addr}/instructor#{}",
+        state.instructor.token()
+    );
     let limits = state.sessions.pool().spec().limits.clone();
     backend::http::serve(listener, router(state.clone()), &limits, shutdown::signal()).await?;
     state.shutdown().await;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::allowlist;
 use crate::catalog::CommandCatalog;
+use crate::classroom::{InstructorKey, RoomRules};
 use crate::config::Config;
 use crate::control::{ControlStore, StoreConfig, StoreError};
 use crate::engine::{Engine, EngineError};
@@ -25,6 +26,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub control: Arc<ControlStore>,
     pub grade_throttle: Arc<crate::grading::throttle::Throttle>,
+    /// The instructor's secret (`--instructor-token` or a random one).
+    pub instructor: Arc<InstructorKey>,
+    pub rooms: Arc<RoomRules>,
+    /// Where the server was told to listen: a join link's origin when a
+    /// request carries no usable Host header.
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +44,8 @@ pub enum StartupError {
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("no randomness for the instructor token: {0}")]
+    Random(String),
 }
 
 impl AppState {
@@ -44,6 +53,8 @@ impl AppState {
     /// commands and starts the warm pool; fails on anything broken.
     pub async fn build(config: &Config) -> Result<AppState, StartupError> {
         let engine = Arc::new(Engine::discover(&config.engine_dir)?);
+        let instructor = InstructorKey::new(config.instructor_token.as_deref())
+            .map_err(|e| StartupError::Random(e.to_string()))?;
         let course = Course::load(&config.lessons_dir)?;
         let control = ControlStore::open(StoreConfig {
             engine_server: engine.server.clone(),
@@ -81,6 +92,9 @@ impl AppState {
             metrics,
             control,
             grade_throttle: Arc::default(),
+            instructor: Arc::new(instructor),
+            rooms: Arc::new(RoomRules::from_config(config)),
+            listen: config.addr,
         })
     }
 

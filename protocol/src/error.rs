@@ -50,6 +50,11 @@ pub enum ErrorCode {
     StoreUnavailable,
     /// A learner token is not allowed to do this.
     Forbidden,
+    // --- classrooms
+    /// The room's roster is locked: it takes no new learners.
+    RoomLocked,
+    /// The room has as many learners as it may hold.
+    RoomFull,
     // --- lessons and charts
     SetupFailed,
     SimulationFailed,
@@ -66,7 +71,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code but `Unknown`, in declaration order.
-    pub const ALL: [ErrorCode; 35] = [
+    pub const ALL: [ErrorCode; 37] = [
         ErrorCode::EmptyLine,
         ErrorCode::InvalidArguments,
         ErrorCode::InvalidRepeat,
@@ -98,6 +103,8 @@ impl ErrorCode {
         ErrorCode::ProtocolViolation,
         ErrorCode::StoreUnavailable,
         ErrorCode::Forbidden,
+        ErrorCode::RoomLocked,
+        ErrorCode::RoomFull,
         ErrorCode::SetupFailed,
         ErrorCode::SimulationFailed,
         ErrorCode::ConnectionLost,
@@ -139,6 +146,8 @@ impl ErrorCode {
             ProtocolViolation => "protocol_violation",
             StoreUnavailable => "store_unavailable",
             Forbidden => "forbidden",
+            RoomLocked => "room_locked",
+            RoomFull => "room_full",
             SetupFailed => "setup_failed",
             SimulationFailed => "simulation_failed",
             ConnectionLost => "connection_lost",

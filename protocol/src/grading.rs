@@ -86,10 +86,3 @@ pub struct Figure {
     /// `(label, value)` pairs in the order to draw them.
     pub points: Vec<(String, f64)>,
 }
-
-/// `GET /api/me/results` → the learner's reports, the best per exercise
-/// first, then the rest newest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResultsList {
-    pub reports: Vec<GradeReport>,
-}

@@ -17,6 +17,7 @@ pub mod learner;
 pub mod lesson;
 pub mod paste;
 pub mod reply;
+pub mod rooms;
 pub mod session;
 pub mod sim_limits;
 
@@ -30,11 +31,11 @@ pub use engine::EngineInfo;
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use grading::{
     CheckInfo, CheckReport, ExerciseInfo, Figure, FunctionSpec, GradeReport, GradeStatus,
-    ResultsList,
 };
 pub use learner::{Health, LearnerCreated, Me, MeChange, NewLearner, ProgressStep, TaskOutcome};
 pub use lesson::{CheckResult, LessonBlock, LessonPage, LessonSummary, LessonTask, TaskResult};
 pub use reply::{format_cli, format_cli_for, output_mode, OutputMode, Reply};
+pub use rooms::{Board, BoardRow, JoinRoom, NewRoom, RoomCreated, RoomJoined, RoomLock};
 pub use session::{
     BlockLine, ClientMessage, ExecRequest, ExecResponse, Notice, NoticeKind, ServerMessage,
     SessionCreated, SessionEvent,

@@ -27,14 +27,14 @@ pub struct LearnerRef {
     pub token_hash: String,
 }
 
-fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
 }
 
-fn random_hex(bytes: usize) -> Result<String, StoreError> {
+pub(super) fn random_hex(bytes: usize) -> Result<String, StoreError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| StoreError::Protocol(format!("no randomness: {e}")))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
@@ -66,7 +66,7 @@ pub fn check_name(name: Option<&str>) -> Result<Option<String>, String> {
     Ok(Some(name.to_owned()))
 }
 
-fn text(value: &Value) -> Option<String> {
+pub(super) fn text(value: &Value) -> Option<String> {
     match value {
         Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
         Value::SimpleString(s) => Some(s.clone()),
@@ -75,7 +75,7 @@ fn text(value: &Value) -> Option<String> {
 }
 
 /// A RESP2 flat array of field/value pairs (HGETALL) as pairs of text.
-fn pairs(value: &Value) -> Vec<(String, String)> {
+pub(super) fn pairs(value: &Value) -> Vec<(String, String)> {
     let items: &[Value] = match value {
         Value::Array(items) => items,
         _ => &[],

@@ -12,6 +12,9 @@
 //! | `rt:passed:{id}` | set | `lesson\x1ftask` of every task ever passed | learner idle TTL |
 //! | `rt:reports:{id}` | list | grading reports (JSON), newest first, the last 200 | learner idle TTL |
 //! | `rt:best:{id}` | hash | exercise id → its best report (JSON) | learner idle TTL |
+//! | `rt:room:{id}` | hash | `name`, `code`, `lessons` (slugs, `\x1f`-joined), `created_ms`, `active_ms`, `locked`, `capacity`, `ended` | room idle TTL |
+//! | `rt:roomcode:{CODE}` | string | the room id (deleted when the room ends) | room idle TTL |
+//! | `rt:roster:{id}` | hash | learner id → `joined_ms,name` | room idle TTL |
 
 use super::{ControlStore, StoreError};
 
@@ -49,6 +52,19 @@ pub fn reports(id: &str) -> String {
 
 pub fn best(id: &str) -> String {
     format!("rt:best:{id}")
+}
+
+pub fn room(id: &str) -> String {
+    format!("rt:room:{id}")
+}
+
+/// The join code index; `code` is upper case.
+pub fn room_code(code: &str) -> String {
+    format!("rt:roomcode:{code}")
+}
+
+pub fn roster(id: &str) -> String {
+    format!("rt:roster:{id}")
 }
 
 /// Every key of one learner but the token's (whose name needs the hash).

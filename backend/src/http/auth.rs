@@ -97,3 +97,26 @@ impl FromRequestParts<AppState> for BearerSession {
             .ok_or_else(|| unknown_session(state))
     }
 }
+
+/// The instructor, proven by the instructor's token (printed at start-up).
+pub struct BearerInstructor;
+
+const MISSING_INSTRUCTOR: &str = "This call needs `Authorization: Bearer <instructor token>`: the token is in the instructor link the server printed at start-up (or set with --instructor-token).";
+const NOT_INSTRUCTOR: &str = "Only the instructor's token can do this: a learner or session token, or a wrong token, is not enough. Use the token from the instructor link the server printed at start-up.";
+
+impl FromRequestParts<AppState> for BearerInstructor {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        let token =
+            bearer(parts).ok_or_else(|| HttpError::Unauthorized(MISSING_INSTRUCTOR.into()))?;
+        if state.instructor.matches(token) {
+            Ok(BearerInstructor)
+        } else {
+            Err(HttpError::BadRequest {
+                code: protocol::ErrorCode::Forbidden,
+                message: NOT_INSTRUCTOR.into(),
+            })
+        }
+    }
+}

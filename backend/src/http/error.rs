@@ -38,7 +38,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         RateLimited | SpawnRate | TooManySandboxes | TooManySockets => {
             StatusCode::TOO_MANY_REQUESTS
         }
-        Busy => StatusCode::CONFLICT,
+        Busy | RoomFull => StatusCode::CONFLICT,
         SandboxRestarted | SandboxUnavailable | ServerFull | ShuttingDown | StoreUnavailable => {
             StatusCode::SERVICE_UNAVAILABLE
         }
@@ -46,7 +46,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ProtocolViolation | SetupFailed | SimulationFailed => StatusCode::BAD_REQUEST,
         NotFound => StatusCode::NOT_FOUND,
         Unauthorized => StatusCode::UNAUTHORIZED,
-        Forbidden => StatusCode::FORBIDDEN,
+        Forbidden | RoomLocked => StatusCode::FORBIDDEN,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         CommandRefused | SubcommandRefused | ConfigRefused | InfoRefused | BlockingForever

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use protocol::{ErrorCode, ExerciseInfo, GradeReport, GradeStatus, ResultsList};
+use protocol::{ErrorCode, ExerciseInfo, GradeReport, GradeStatus};
 
 use super::auth::{BearerLearner, BearerSession};
 use super::HttpError;
@@ -53,11 +53,11 @@ pub async fn grade(
     Ok(Json(report))
 }
 
+/// The learner's grading reports: the best per exercise first, then the
+/// rest, newest first.
 pub async fn results(
     State(state): State<AppState>,
     BearerLearner(who): BearerLearner,
-) -> Result<Json<ResultsList>, HttpError> {
-    Ok(Json(ResultsList {
-        reports: state.control.reports(&who).await?,
-    }))
+) -> Result<Json<Vec<GradeReport>>, HttpError> {
+    Ok(Json(state.control.reports(&who).await?))
 }

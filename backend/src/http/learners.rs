@@ -7,35 +7,29 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use protocol::{ErrorCode, LearnerCreated, Me, MeChange, NewLearner, ProgressStep};
+use protocol::{LearnerCreated, Me, MeChange, NewLearner, ProgressStep};
 
 use super::auth::BearerLearner;
+use super::body::{bad_request, json_body as body};
 use super::HttpError;
 use crate::control::learners::check_name;
 use crate::state::AppState;
 
-fn bad_request(message: String) -> HttpError {
-    HttpError::BadRequest {
-        code: ErrorCode::InvalidRequest,
-        message,
-    }
-}
-
-fn body<T>(body: Result<Json<T>, JsonRejection>, example: &str) -> Result<T, HttpError> {
-    body.map(|Json(value)| value).map_err(|e| {
-        bad_request(format!(
-            "The body must be JSON like {example} ({}).",
-            e.body_text()
-        ))
-    })
-}
-
-/// `POST /api/learners` with `{}` or `{"name": "Ada"}`.
+/// `POST /api/learners` with `{}` or `{"name": "Ada"}`; an empty body is
+/// taken as `{}`.
 pub async fn create(
     State(state): State<AppState>,
-    request: Result<Json<NewLearner>, JsonRejection>,
+    raw: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<LearnerCreated>), HttpError> {
-    let request = body(request, r#"{} or {"name":"Ada"}"#)?;
+    let request: NewLearner = if raw.iter().all(u8::is_ascii_whitespace) {
+        NewLearner::default()
+    } else {
+        serde_json::from_slice(&raw).map_err(|e| {
+            bad_request(format!(
+                "The body must be JSON like {{}} or {{\"name\":\"Ada\"}} ({e})."
+            ))
+        })?
+    };
     let name = check_name(request.name.as_deref()).map_err(bad_request)?;
     let (who, token) = state.control.create_learner(name).await?;
     Ok((

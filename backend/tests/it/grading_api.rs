@@ -1,7 +1,7 @@
 //! The grading API: the exercise contracts, a grade of what a sandbox has
 //! loaded, pacing, and reports kept for the learner.
 
-use protocol::{ExerciseInfo, GradeReport, GradeStatus, ResultsList};
+use protocol::{ExerciseInfo, GradeReport, GradeStatus};
 
 use crate::support::TestApp;
 
@@ -95,7 +95,7 @@ async fn grading_is_paced_and_every_report_is_kept_for_the_learner() {
     let err: protocol::ApiError = again.json().await.unwrap();
     assert_eq!(err.error.code, "rate_limited");
     assert!(err.error.message.contains("10 s"), "{}", err.error.message);
-    let results: ResultsList = app
+    let results: Vec<GradeReport> = app
         .http
         .get(format!("{}/api/me/results", app.base))
         .bearer_auth(&learner)
@@ -105,8 +105,8 @@ async fn grading_is_paced_and_every_report_is_kept_for_the_learner() {
         .json()
         .await
         .unwrap();
-    assert_eq!(results.reports.len(), 1);
-    assert_eq!(results.reports[0].exercise, "feature-store");
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].exercise, "feature-store");
 }
 
 #[tokio::test]

@@ -25,12 +25,21 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The instructor token every `default_config()` app is started with.
+pub const INSTRUCTOR_TOKEN: &str = "test-instructor-token-0123456789abcdef";
+
 /// The configuration the app would get from `redis-tutor` in the workspace
 /// root with no flags, but on a random port.
 pub fn default_config() -> Config {
     let root = workspace_root();
-    let mut config = Config::try_parse_from(["redis-tutor", "--addr", "127.0.0.1:0"])
-        .expect("default flags parse");
+    let mut config = Config::try_parse_from([
+        "redis-tutor",
+        "--addr",
+        "127.0.0.1:0",
+        "--instructor-token",
+        INSTRUCTOR_TOKEN,
+    ])
+    .expect("default flags parse");
     config.engine_dir = root.join(&config.engine_dir);
     config.lessons_dir = root.join(&config.lessons_dir);
     config.dist_dir = root.join(&config.dist_dir);
@@ -210,6 +219,13 @@ impl TestApp {
     /// The console's WebSocket for `session`, past its opening `SessionState`.
     pub async fn ws(&self, session: &str) -> ws::WsClient {
         ws::WsClient::connect(&self.ws_url(session)).await
+    }
+
+    /// A request to `path` with the instructor's bearer token.
+    pub fn as_instructor(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(INSTRUCTOR_TOKEN)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

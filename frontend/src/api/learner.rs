@@ -4,9 +4,7 @@
 //! server's words.
 
 use gloo::net::http::{Request, RequestBuilder, Response};
-use protocol::{
-    ApiError, ErrorCode, LearnerCreated, Me, MeChange, NewLearner, ProgressStep, ResultsList,
-};
+use protocol::{ApiError, ErrorCode, LearnerCreated, Me, MeChange, NewLearner, ProgressStep};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -101,7 +99,7 @@ pub async fn me() -> Result<Me, LearnerFailure> {
 
 /// `GET /api/me/results`: graded exercises, the best report per exercise
 /// first.
-pub async fn results() -> Result<ResultsList, LearnerFailure> {
+pub async fn results() -> Result<Vec<protocol::GradeReport>, LearnerFailure> {
     read(send(with_token(Request::get("/api/me/results"))?, None).await?).await
 }
 

@@ -61,7 +61,7 @@ pub fn ExercisePanel(exercise: ExerciseInfo) -> impl IntoView {
         let id = id.clone();
         leptos::task::spawn_local(async move {
             if let Ok(results) = api::learner::results().await {
-                let first = results.reports.into_iter().find(|r| r.exercise == id);
+                let first = results.into_iter().find(|r| r.exercise == id);
                 best.try_set(first.map(|r| (r.score, r.max_score)));
             }
         });

@@ -131,7 +131,7 @@ async fn best_scores() -> HashMap<String, (u32, u32)> {
         return HashMap::new();
     };
     let mut best = HashMap::new();
-    for report in results.reports {
+    for report in results {
         if let Some(exercise) = exercises.iter().find(|e| e.id == report.exercise) {
             best.entry(exercise.lesson.clone())
                 .or_insert((report.score, report.max_score));

@@ -1,0 +1,85 @@
+//! Classroom rooms over HTTP: what an instructor creates and reads (the
+//! board), and what a learner sends to join one with its code.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/rooms` body (instructor bearer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRoom {
+    /// 1 to 80 characters, no control characters.
+    pub name: String,
+    /// Lesson slugs the class will follow, in order; each must exist.
+    #[serde(default)]
+    pub lessons: Vec<String>,
+}
+
+/// `POST /api/rooms` → 201.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomCreated {
+    /// The room's id: the instructor's handle in `/api/rooms/{id}/…`.
+    pub room: String,
+    /// The join code learners type: 6 characters from
+    /// `23456789ABCDEFGHJKMNPQRSTUVWXYZ` (no 0/O, 1/I/L), any case.
+    pub code: String,
+    /// `<origin>/join#<code>`: the link to show the class.
+    pub join_url: String,
+}
+
+/// `POST /api/rooms/join` body (learner bearer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRoom {
+    /// The room's join code, matched case-insensitively.
+    pub code: String,
+    /// The learner's name in the class (the learner name rules: at most
+    /// 40 characters, no control characters); it also becomes their
+    /// display name.
+    pub name: String,
+}
+
+/// `POST /api/rooms/join` → 200.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomJoined {
+    pub room: String,
+}
+
+/// `POST /api/rooms/{id}/lock` body: a locked roster takes no new learners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomLock {
+    pub locked: bool,
+}
+
+/// `GET /api/rooms/{id}/board` → 200: one row per learner in the roster,
+/// in the order they joined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Board {
+    pub learners: Vec<BoardRow>,
+}
+
+/// One learner on the instructor's board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardRow {
+    /// The learner's id.
+    pub learner: String,
+    /// The name they joined with.
+    pub name: String,
+    /// The lesson of their latest progress step, if any.
+    pub lesson: Option<String>,
+    /// Their latest progress step's anchor, if any.
+    pub step: Option<String>,
+    /// Tasks ever passed, across lessons.
+    pub tasks_passed: u64,
+    /// Best grading score per exercise id, as `"score/max"` (exercises
+    /// never graded are absent).
+    pub scores: BTreeMap<String, String>,
+    /// Their last activity, in Unix milliseconds (0 if unknown).
+    pub last_active: u64,
+    /// Console errors in the last five minutes (filled by the live
+    /// classroom; 0 for now).
+    pub errors_5m: u32,
+    /// Whether they seem stuck (filled by the live classroom).
+    pub stuck: bool,
+    /// Whether their hand is raised (filled by the live classroom).
+    pub hand_raised: bool,
+}
