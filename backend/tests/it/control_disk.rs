@@ -3,7 +3,7 @@
 //! loss. The disk is a tiny tmpfs mounted over the data dir in a private
 //! mount namespace (`unshare -m`), so nothing outside the test sees it.
 
-use crate::support::server::{ServerDirs, ServerProcess};
+use crate::support::server::{in_private_mount, ServerDirs, ServerProcess};
 
 /// Enough for the store to start and take a few hundred writes.
 const TMPFS_SIZE: &str = "384k";
@@ -13,27 +13,12 @@ async fn a_full_disk_mid_run_answers_503_naming_the_data_dir() {
     let dirs = ServerDirs::new();
     let data = dirs.data.clone();
     std::fs::create_dir_all(&data).unwrap();
-    let probe = std::process::Command::new("unshare")
-        .args(["-m", "sh", "-c"])
-        .arg(format!("mount -t tmpfs -o size={TMPFS_SIZE} tmpfs \"$0\""))
-        .arg(&data)
-        .status();
-    if !probe.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: `unshare -m` with a tmpfs mount is not permitted here");
+    let mount = format!("mount -t tmpfs -o size={TMPFS_SIZE} tmpfs \"$0\"");
+    let Some(wrapper) = in_private_mount(&mount, &data) else {
         return;
-    }
+    };
     let mut options = dirs.options();
-    options.wrapper = vec![
-        "unshare".into(),
-        "-m".into(),
-        "sh".into(),
-        "-c".into(),
-        format!(
-            "mount -t tmpfs -o size={TMPFS_SIZE} tmpfs '{}' && exec \"$@\"",
-            data.display()
-        ),
-        "sh".into(),
-    ];
+    options.wrapper = wrapper;
     let server = ServerProcess::start(&options).await;
     let learner = server.new_learner(serde_json::json!({})).await;
     let name = "n".repeat(40);

@@ -11,7 +11,9 @@
 
 use std::time::Duration;
 
-use crate::support::server::{control_processes, run_to_exit, Exited, ServerDirs, ServerProcess};
+use crate::support::server::{
+    control_processes, in_private_mount, run_to_exit, Exited, ServerDirs, ServerProcess,
+};
 use crate::support::workspace_root;
 
 fn assert_refused_naming(exited: &Exited, dir: &std::path::Path) {
@@ -51,29 +53,14 @@ async fn refuses_to_start_on_a_read_only_data_dir() {
     let dirs = ServerDirs::new();
     let data = dirs.data.clone();
     std::fs::create_dir_all(&data).unwrap();
-    let probe = std::process::Command::new("unshare")
-        .args(["-m", "sh", "-c"])
-        .arg("mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" \"$0\"")
-        .arg(&data)
-        .status();
-    if !probe.is_ok_and(|s| s.success()) {
-        // Without CAP_SYS_ADMIN there is no private read-only mount to
-        // make; the regular-file case above still runs.
-        eprintln!("skipped: `unshare -m` with a read-only bind mount is not permitted here");
+    // Without CAP_SYS_ADMIN there is no private read-only mount to make;
+    // the regular-file case above still runs.
+    let mount = "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" \"$0\"";
+    let Some(wrapper) = in_private_mount(mount, &data) else {
         return;
-    }
+    };
     let mut options = dirs.options();
-    options.wrapper = vec![
-        "unshare".into(),
-        "-m".into(),
-        "sh".into(),
-        "-c".into(),
-        format!(
-            "mount --bind '{d}' '{d}' && mount -o remount,bind,ro '{d}' '{d}' && exec \"$@\"",
-            d = data.display()
-        ),
-        "sh".into(),
-    ];
+    options.wrapper = wrapper;
 
     let exited = run_to_exit(&options).await;
     assert_refused_naming(&exited, &data);

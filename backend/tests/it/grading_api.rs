@@ -95,16 +95,7 @@ async fn grading_is_paced_and_every_report_is_kept_for_the_learner() {
     let err: protocol::ApiError = again.json().await.unwrap();
     assert_eq!(err.error.code, "rate_limited");
     assert!(err.error.message.contains("10 s"), "{}", err.error.message);
-    let results: Vec<GradeReport> = app
-        .http
-        .get(format!("{}/api/me/results", app.base))
-        .bearer_auth(&learner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let results: Vec<GradeReport> = app.get_json_as(&learner, "/api/me/results").await;
     assert_eq!(results.len(), 1);
     assert_eq!(results[0].exercise, "feature-store");
 }

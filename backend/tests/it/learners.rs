@@ -22,16 +22,7 @@ async fn a_learner_is_made_from_an_empty_body_an_empty_object_or_a_name() {
         assert_eq!(response.status(), 201, "{body:?}");
         let created: LearnerCreated = response.json().await.unwrap();
         assert!(created.token.len() >= 32, "at least 128 random bits");
-        let me: Me = app
-            .http
-            .get(format!("{}/api/me", app.base))
-            .bearer_auth(&created.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: Me = app.get_json_as(&created.token, "/api/me").await;
         assert_eq!(me.learner, created.learner);
         let want = body.filter(|b| b.contains("Ada")).map(|_| "Ada".to_owned());
         assert_eq!(me.name, want);

@@ -175,16 +175,7 @@ async fn joining_matches_codes_in_any_case_and_renames_the_learner() {
     assert_eq!(response.status(), StatusCode::OK);
     let joined: protocol::RoomJoined = response.json().await.unwrap();
     assert_eq!(joined.room, room.room);
-    let me: protocol::Me = app
-        .http
-        .get(format!("{}/api/me", app.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: protocol::Me = app.get_json_as(&token, "/api/me").await;
     assert_eq!(me.name.as_deref(), Some("Ada"));
     assert_eq!(board(&app, &room.room).await.learners[0].name, "Ada");
 }

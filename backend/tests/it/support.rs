@@ -228,6 +228,19 @@ impl TestApp {
             .bearer_auth(INSTRUCTOR_TOKEN)
     }
 
+    /// `GET path` with `token` as the bearer, its JSON answer read as `T`.
+    pub async fn get_json_as<T: serde::de::DeserializeOwned>(&self, token: &str, path: &str) -> T {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request reaches the test server")
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: not the expected JSON: {e}"))
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.base))

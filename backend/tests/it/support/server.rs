@@ -618,3 +618,27 @@ pub fn free_port() -> u16 {
         .expect("bind a random port")
         .port()
 }
+
+/// A wrapper that runs the server in a private mount namespace after
+/// `mount` (a shell command using `$0` for `dir`), so a test can give it
+/// a read-only or tiny disk nobody else sees; `None` where `unshare -m` is
+/// not permitted (then the test says it skipped).
+pub fn in_private_mount(mount: &str, dir: &std::path::Path) -> Option<Vec<String>> {
+    let probe = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", mount])
+        .arg(dir)
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: `unshare -m` with `{mount}` is not permitted here");
+        return None;
+    }
+    let quoted = format!("'{}'", dir.display());
+    Some(vec![
+        "unshare".into(),
+        "-m".into(),
+        "sh".into(),
+        "-c".into(),
+        format!("{} && exec \"$@\"", mount.replace("\"$0\"", &quoted)),
+        "sh".into(),
+    ])
+}
