@@ -76,6 +76,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rooms/{id}/lock", post(rooms::lock))
         .route("/api/rooms/{id}/end", post(rooms::end))
         .route("/api/rooms/{id}/learners/{learner}", delete(rooms::remove))
+        .route("/api/rooms/{id}/hand", post(rooms::hand))
+        .route("/api/rooms/{id}/hands", get(rooms::hands))
         .route("/ws", get(ws::upgrade))
         .route("/metrics", get(metrics::metrics))
         .route("/api/{*rest}", any(api_not_found))

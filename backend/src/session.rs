@@ -52,6 +52,9 @@ pub struct Session {
     /// Whether a browser ever opened a socket on it: then its last tab
     /// closing ends it soon (HTTP-only clients keep the idle time).
     had_socket: AtomicBool,
+    /// Admitted as a member of a room (a class behind one address): its
+    /// sockets are not held to the per-address socket cap either.
+    room_admitted: AtomicBool,
     /// Flips to true once when the session ends; sockets close on it.
     ended: watch::Sender<bool>,
     pool: Arc<SandboxPool>,
@@ -81,6 +84,7 @@ impl Session {
             events,
             prepared: Mutex::new(Vec::new()),
             had_socket: AtomicBool::new(false),
+            room_admitted: AtomicBool::new(false),
             ended: watch::Sender::new(false),
             pool,
         })
@@ -114,6 +118,14 @@ impl Session {
     /// A browser opened a socket on this session.
     pub fn mark_socket(&self) {
         self.had_socket.store(true, Ordering::Relaxed);
+    }
+
+    pub fn mark_room_admitted(&self) {
+        self.room_admitted.store(true, Ordering::Relaxed);
+    }
+
+    pub fn room_admitted(&self) -> bool {
+        self.room_admitted.load(Ordering::Relaxed)
     }
 
     pub fn had_socket(&self) -> bool {

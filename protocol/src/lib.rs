@@ -35,7 +35,10 @@ pub use grading::{
 pub use learner::{Health, LearnerCreated, Me, MeChange, NewLearner, ProgressStep, TaskOutcome};
 pub use lesson::{CheckResult, LessonBlock, LessonPage, LessonSummary, LessonTask, TaskResult};
 pub use reply::{format_cli, format_cli_for, output_mode, OutputMode, Reply};
-pub use rooms::{Board, BoardRow, JoinRoom, NewRoom, RoomCreated, RoomJoined, RoomLock};
+pub use rooms::{
+    Board, BoardRow, HandChange, Hands, JoinRoom, NewRoom, RaisedHand, RoomCreated, RoomJoined,
+    RoomLock,
+};
 pub use session::{
     BlockLine, ClientMessage, ExecRequest, ExecResponse, Notice, NoticeKind, ServerMessage,
     SessionCreated, SessionEvent,

@@ -1,5 +1,6 @@
 //! Classroom rooms over HTTP: what an instructor creates and reads (the
-//! board), and what a learner sends to join one with its code.
+//! board, the raised hands), and what a learner sends to join one with
+//! its code and to raise a hand in it.
 
 use std::collections::BTreeMap;
 
@@ -80,6 +81,31 @@ pub struct BoardRow {
     pub errors_5m: u32,
     /// Whether they seem stuck (filled by the live classroom).
     pub stuck: bool,
-    /// Whether their hand is raised (filled by the live classroom).
+    /// Whether their hand is raised (`POST /api/rooms/{id}/hand`).
     pub hand_raised: bool,
+}
+
+/// `POST /api/rooms/{id}/hand` body (learner bearer, a member of the room).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandChange {
+    /// True raises the hand (a second raise keeps the first one's time),
+    /// false lowers it.
+    pub raised: bool,
+}
+
+/// `GET /api/rooms/{id}/hands` → 200: the raised hands, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hands {
+    pub hands: Vec<RaisedHand>,
+}
+
+/// One raised hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaisedHand {
+    /// The learner's id.
+    pub learner: String,
+    /// The name they joined with.
+    pub name: String,
+    /// When they raised it, in Unix milliseconds.
+    pub raised_at: u64,
 }

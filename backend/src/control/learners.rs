@@ -260,6 +260,7 @@ impl ControlStore {
         pipe.cmd("DEL")
             .arg(&schema::learner_keys(&who.id)[..])
             .arg(schema::token(&who.token_hash))
+            .arg(schema::member_of(&who.id))
             .ignore();
         self.write(&mut pipe).await.map(drop)
     }

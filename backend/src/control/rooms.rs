@@ -1,14 +1,17 @@
 //! Classroom rooms in the control store: a room (name, lessons, join
-//! code, lock, capacity), its code → room index and its roster. Every
+//! code, lock, capacity), its code → room index, its roster and the
+//! learner → room index that admits members by the room's capacity. Every
 //! write is one MULTI/EXEC confirmed on disk and renews the room's idle
 //! TTL, so a room nobody uses for `--room-idle-hours` ends by itself.
 //! Checks that must agree with the write (a locked roster, a full room,
 //! a code already taken) run inside it as a script.
 
 mod board;
+mod hands;
 
 use board::number;
 pub use board::MemberFacts;
+pub use hands::HandOutcome;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -38,9 +41,20 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 "#;
 
-/// Adds a learner to the roster (KEYS: room, roster, code, learner) if the
-/// room is open, not locked and not full; someone already in the roster
-/// always gets back in (a second device), keeping their join time.
+/// Deletes each learner → room index (KEYS) that still names room
+/// ARGV[1]: a learner who joined another room since keeps theirs.
+const FORGET_MEMBERS: &str = r#"
+local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then n = n + redis.call('DEL', key) end
+end
+return n
+"#;
+
+/// Adds a learner to the roster (KEYS: room, roster, code, learner,
+/// hands, learner → room index) if the room is open, not locked and not
+/// full; someone already in the roster always gets back in (a second
+/// device), keeping their join time. The index names this room from now.
 const JOIN: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'ended') == '1' then
   return 'gone'
@@ -57,7 +71,8 @@ end
 redis.call('HSET', KEYS[2], ARGV[1], joined .. ',' .. ARGV[2])
 redis.call('HSET', KEYS[1], 'active_ms', ARGV[3])
 redis.call('HSET', KEYS[4], 'name', ARGV[2])
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+redis.call('SET', KEYS[6], ARGV[5], 'PX', ARGV[4])
+for _, i in ipairs({1, 2, 3, 5}) do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 return 'ok'
 "#;
 
@@ -227,15 +242,18 @@ impl ControlStore {
         let mut pipe = redis::pipe();
         pipe.cmd("EVAL")
             .arg(JOIN)
-            .arg(4)
+            .arg(6)
             .arg(schema::room(id))
             .arg(schema::roster(id))
             .arg(schema::room_code(code))
             .arg(schema::learner(&who.id))
+            .arg(schema::hands(id))
+            .arg(schema::member_of(&who.id))
             .arg(&who.id)
             .arg(name)
             .arg(now_ms())
-            .arg(millis(ttl));
+            .arg(millis(ttl))
+            .arg(id);
         self.renew(&mut pipe, who);
         let values = self.write(&mut pipe).await?;
         Ok(match values.first().and_then(text).as_deref() {
@@ -258,6 +276,7 @@ impl ControlStore {
             schema::room(&room.id),
             schema::roster(&room.id),
             schema::room_code(&room.code),
+            schema::hands(&room.id),
         ] {
             pipe.cmd("PEXPIRE").arg(key).arg(millis(ttl)).ignore();
         }
@@ -279,7 +298,21 @@ impl ControlStore {
         self.write(&mut pipe).await.map(drop)
     }
 
-    /// Takes `learner` off the roster; false if they were not on it.
+    /// Forgets that `learners` are in `room`, inside a write.
+    fn forget_members<'a>(
+        pipe: &mut redis::Pipeline,
+        room: &Room,
+        learners: impl ExactSizeIterator<Item = &'a str>,
+    ) {
+        let cmd = pipe.cmd("EVAL").arg(FORGET_MEMBERS).arg(learners.len());
+        for learner in learners {
+            cmd.arg(schema::member_of(learner));
+        }
+        cmd.arg(&room.id).ignore();
+    }
+
+    /// Takes `learner` off the roster (their hand and their room index
+    /// with them); false if they were not on it.
     pub async fn remove_from_room(
         &self,
         room: &Room,
@@ -288,15 +321,27 @@ impl ControlStore {
     ) -> Result<bool, StoreError> {
         let mut pipe = redis::pipe();
         pipe.cmd("HDEL").arg(schema::roster(&room.id)).arg(learner);
+        pipe.cmd("ZREM")
+            .arg(schema::hands(&room.id))
+            .arg(learner)
+            .ignore();
+        Self::forget_members(&mut pipe, room, std::iter::once(learner));
         Self::touch_room(&mut pipe, room, ttl);
         let values = self.write(&mut pipe).await?;
         Ok(number(values.first()) == 1)
     }
 
-    /// Ends the room: its code stops working at once; the board and the
+    /// Ends the room: its code stops working at once, its hands come down
+    /// and its members are admitted per address again; the board and the
     /// export stay readable until the idle TTL runs out.
     pub async fn end_room(&self, room: &Room, ttl: Duration) -> Result<(), StoreError> {
+        // Someone joining between this read and the write keeps an index
+        // naming an ended room: `room_of` checks the room, so it admits
+        // nobody.
+        let roster = self.roster(&room.id).await?;
         let mut pipe = redis::pipe();
+        Self::forget_members(&mut pipe, room, roster.iter().map(|m| m.learner.as_str()));
+        pipe.cmd("DEL").arg(schema::hands(&room.id)).ignore();
         pipe.cmd("HSET")
             .arg(schema::room(&room.id))
             .arg("ended")
@@ -305,6 +350,23 @@ impl ControlStore {
         Self::touch_room(&mut pipe, room, ttl);
         pipe.cmd("DEL").arg(schema::room_code(&room.code)).ignore();
         self.write(&mut pipe).await.map(drop)
+    }
+
+    /// The open room `learner` is a member of, if any: the index, checked
+    /// against the room (not ended) and its roster (still on it).
+    pub async fn room_of(&self, learner: &str) -> Result<Option<String>, StoreError> {
+        let found = self
+            .call(redis::cmd("GET").arg(schema::member_of(learner)))
+            .await?;
+        let Some(id) = text(&found) else {
+            return Ok(None);
+        };
+        let mut pipe = redis::pipe();
+        pipe.cmd("HGET").arg(schema::room(&id)).arg("ended");
+        pipe.cmd("HEXISTS").arg(schema::roster(&id)).arg(learner);
+        let values = self.read(&pipe).await?;
+        let open = values.first().and_then(text).as_deref() == Some("0");
+        Ok((open && number(values.get(1)) == 1).then_some(id))
     }
 
     /// The roster, in the order they joined.

@@ -15,6 +15,8 @@
 //! | `rt:room:{id}` | hash | `name`, `code`, `lessons` (slugs, `\x1f`-joined), `created_ms`, `active_ms`, `locked`, `capacity`, `ended` | room idle TTL |
 //! | `rt:roomcode:{CODE}` | string | the room id (deleted when the room ends) | room idle TTL |
 //! | `rt:roster:{id}` | hash | learner id → `joined_ms,name` | room idle TTL |
+//! | `rt:hands:{id}` | sorted set | learner id, score = hand raised (ms) | room idle TTL |
+//! | `rt:memberof:{learner}` | string | the room id they last joined (deleted when removed or the room ends) | room idle TTL, from the join |
 
 use super::{ControlStore, StoreError};
 
@@ -65,6 +67,16 @@ pub fn room_code(code: &str) -> String {
 
 pub fn roster(id: &str) -> String {
     format!("rt:roster:{id}")
+}
+
+/// Raised hands in room `id`.
+pub fn hands(id: &str) -> String {
+    format!("rt:hands:{id}")
+}
+
+/// The learner → room index that admits a member by the room's capacity.
+pub fn member_of(learner: &str) -> String {
+    format!("rt:memberof:{learner}")
 }
 
 /// Every key of one learner but the token's (whose name needs the hash).

@@ -1,12 +1,17 @@
 //! Classroom rooms over HTTP. The instructor (instructor bearer) creates a
 //! room, reads its board, exports it as CSV, locks it, removes a learner
-//! and ends it; a learner (learner bearer) joins with the room's code.
+//! and ends it, and lists raised hands; a learner (learner bearer) joins
+//! with the room's code and raises a hand.
 //! Join attempts are paced per client address, so guessing a code among
 //! 31^6 ≈ 887 million is hopeless: with a thousand live rooms, one
 //! address at 10 guesses a minute needs about 62 days per hit.
 
 mod export;
+mod hands;
 
+pub use hands::{hand, hands};
+
+use std::collections::HashSet;
 use std::net::SocketAddr;
 
 use axum::extract::rejection::JsonRejection;
@@ -191,12 +196,20 @@ pub async fn board(
     Path(id): Path<String>,
 ) -> Result<Json<Board>, HttpError> {
     let room = find(&state, &id).await?;
+    let raised: HashSet<String> = state
+        .control
+        .raised_hands(&room.id)
+        .await?
+        .into_iter()
+        .map(|(learner, _)| learner)
+        .collect();
     let learners = facts(&state, &room)
         .await?
         .into_iter()
         .map(|f| {
             let (lesson, step) = f.latest.unzip();
             BoardRow {
+                hand_raised: raised.contains(&f.member.learner),
                 learner: f.member.learner,
                 name: f.member.name,
                 lesson,
@@ -209,10 +222,9 @@ pub async fn board(
                     .collect(),
                 last_active: f.seen_ms,
                 // The live classroom (console events over the WebSocket)
-                // fills these three; the store alone cannot know them.
+                // fills these two; the store alone cannot know them.
                 errors_5m: 0,
                 stuck: false,
-                hand_raised: false,
             }
         })
         .collect();

@@ -10,8 +10,24 @@ use protocol::{ExecRequest, ExecResponse, Notice, SessionCreated};
 
 use super::auth::{BearerSession, MaybeLearner};
 use super::HttpError;
+use crate::control::learners::LearnerRef;
 use crate::gateway::Origin;
+use crate::session::registry::Admission;
 use crate::state::AppState;
+
+/// How a learner's new sandbox is admitted: by their room when they are a
+/// member of one that has not ended, else (or when the store cannot say)
+/// by the per-address caps.
+async fn admission(state: &AppState, who: &LearnerRef) -> Admission {
+    match state.control.room_of(&who.id).await {
+        Ok(Some(room)) => Admission::Room { room },
+        Ok(None) => Admission::PerAddress,
+        Err(e) => {
+            tracing::warn!("room admission unknown while the store is down: {e}");
+            Admission::PerAddress
+        }
+    }
+}
 
 /// `POST /api/sessions`: with a learner token, that learner's session
 /// (their live one if any); without, a new anonymous learner's. If the
@@ -21,17 +37,23 @@ pub async fn create(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     MaybeLearner(learner): MaybeLearner,
 ) -> Result<(StatusCode, Json<SessionCreated>), HttpError> {
-    let (learner, learner_token) = match learner {
-        Some(who) => (Some(who), None),
+    let (learner, learner_token, admission) = match learner {
+        Some(who) => {
+            let admission = admission(&state, &who).await;
+            (Some(who), None, admission)
+        }
         None => match state.control.create_learner(None).await {
-            Ok((who, token)) => (Some(who), Some(token)),
+            Ok((who, token)) => (Some(who), Some(token), Admission::PerAddress),
             Err(e) => {
                 tracing::warn!("session without a learner: {e}");
-                (None, None)
+                (None, None, Admission::PerAddress)
             }
         },
     };
-    let session = state.sessions.create_for(peer.ip(), learner).await?;
+    let session = state
+        .sessions
+        .create_for(peer.ip(), learner, admission)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionCreated {

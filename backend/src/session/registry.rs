@@ -1,5 +1,6 @@
-//! All live sessions: creation under per-IP caps, lookup by id, idle and
-//! age reaping, and ending everything on shutdown. The per-IP caps count
+//! All live sessions: creation under per-IP caps (or a room's admission),
+//! lookup by id, idle and age reaping, and ending everything on shutdown.
+//! The per-IP caps count
 //! processes: a session being ended still counts until its sandbox is
 //! confirmed dead. Also admits WebSockets under their caps, and resets
 //! under the per-address reset budget.
@@ -46,6 +47,18 @@ impl RegistryError {
             RegistryError::Sandbox(e) => e.code(),
         }
     }
+}
+
+/// What a new sandbox is counted against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// The client address's caps: sandboxes held, new ones a minute.
+    PerAddress,
+    /// A member of `room`, a room that has not ended. A class often sits
+    /// behind one address (a campus NAT), and the room's capacity already
+    /// bounded its roster at join, so the per-address caps do not apply;
+    /// the host-wide ones (sandboxes, spawns a second) still do.
+    Room { room: String },
 }
 
 pub struct SessionRegistry {
@@ -108,16 +121,17 @@ impl SessionRegistry {
 
     /// A new session with its own sandbox, for a client at `ip`.
     pub async fn create(&self, ip: IpAddr) -> Result<Arc<Session>, RegistryError> {
-        self.create_for(ip, None).await
+        self.create_for(ip, None, Admission::PerAddress).await
     }
 
     /// A session for `learner`: their live one if they have one (a second
     /// tab or device takes it over instead of spending another sandbox),
-    /// else a new one under the per-address caps.
+    /// else a new one under `admission`.
     pub async fn create_for(
         &self,
         ip: IpAddr,
         learner: Option<LearnerRef>,
+        admission: Admission,
     ) -> Result<Arc<Session>, RegistryError> {
         if let Some(who) = &learner {
             let live = self.sessions.read().ok().and_then(|sessions| {
@@ -128,16 +142,29 @@ impl SessionRegistry {
             });
             if let Some(session) = live {
                 session.touch();
+                if matches!(admission, Admission::Room { .. }) {
+                    session.mark_room_admitted();
+                }
                 return Ok(session);
             }
         }
-        let per_ip = self.pool.spec().limits.sandboxes_per_ip;
-        if self.count_for(ip) >= per_ip {
-            return Err(RegistryError::PerIpLimit(per_ip));
+        match &admission {
+            Admission::PerAddress => {
+                let per_ip = self.pool.spec().limits.sandboxes_per_ip;
+                if self.count_for(ip) >= per_ip {
+                    return Err(RegistryError::PerIpLimit(per_ip));
+                }
+                self.check_ip_rate(ip)?;
+            }
+            Admission::Room { room } => {
+                tracing::debug!(room = %room.get(..8).unwrap_or(room), "admitted by room");
+            }
         }
-        self.check_ip_rate(ip)?;
         let id = new_session_id()?;
         let session = Arc::new(Session::start(id.clone(), ip, self.pool.clone(), learner).await?);
+        if matches!(admission, Admission::Room { .. }) {
+            session.mark_room_admitted();
+        }
         if let Ok(mut sessions) = self.sessions.write() {
             sessions.insert(id, session.clone());
         }
@@ -190,14 +217,19 @@ impl SessionRegistry {
 
     /// Admits one WebSocket for `session` from `peer`, under the per-session
     /// and per-address caps; hold the permit for the socket's life.
+    /// A room member's sockets are held to the per-session cap only: the
+    /// whole class may sit behind one address.
     pub fn admit_socket(&self, session: &str, peer: IpAddr) -> Result<SocketPermit, RegistryError> {
         let limits = &self.pool.spec().limits;
-        Ok(self.sockets.admit(
-            session,
-            peer,
-            limits.sockets_per_session,
-            limits.sockets_per_ip,
-        )?)
+        let in_room = self.get(session).is_some_and(|s| s.room_admitted());
+        let per_ip = if in_room {
+            usize::MAX
+        } else {
+            limits.sockets_per_ip
+        };
+        Ok(self
+            .sockets
+            .admit(session, peer, limits.sockets_per_session, per_ip)?)
     }
 
     /// WebSockets open for a session now.

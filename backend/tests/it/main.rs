@@ -31,6 +31,7 @@ mod lesson_blocks;
 mod lessons;
 mod lessons_e2e;
 mod rooms;
+mod rooms_live;
 mod sim_anomaly;
 mod sim_latency_memory;
 mod sim_rate_limit;

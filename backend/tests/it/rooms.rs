@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 
 use crate::support::{default_config, TestApp};
 
-async fn new_learner(app: &TestApp) -> String {
+pub(crate) async fn new_learner(app: &TestApp) -> String {
     let response = app
         .http
         .post(format!("{}/api/learners", app.base))
@@ -19,7 +19,7 @@ async fn new_learner(app: &TestApp) -> String {
     response.json::<LearnerCreated>().await.unwrap().token
 }
 
-async fn new_room(app: &TestApp) -> RoomCreated {
+pub(crate) async fn new_room(app: &TestApp) -> RoomCreated {
     let response = app
         .as_instructor(Method::POST, "/api/rooms")
         .json(&serde_json::json!({"name": "Tuesday class", "lessons": []}))
@@ -30,7 +30,7 @@ async fn new_room(app: &TestApp) -> RoomCreated {
     response.json().await.unwrap()
 }
 
-async fn join(app: &TestApp, token: &str, code: &str, name: &str) -> reqwest::Response {
+pub(crate) async fn join(app: &TestApp, token: &str, code: &str, name: &str) -> reqwest::Response {
     app.http
         .post(format!("{}/api/rooms/join", app.base))
         .bearer_auth(token)
@@ -40,13 +40,13 @@ async fn join(app: &TestApp, token: &str, code: &str, name: &str) -> reqwest::Re
         .unwrap()
 }
 
-async fn code_of(response: reqwest::Response) -> (StatusCode, String) {
+pub(crate) async fn code_of(response: reqwest::Response) -> (StatusCode, String) {
     let status = response.status();
     let error: ApiError = response.json().await.expect("the JSON error shape");
     (status, error.error.code.to_string())
 }
 
-async fn board(app: &TestApp, room: &str) -> Board {
+pub(crate) async fn board(app: &TestApp, room: &str) -> Board {
     let response = app
         .as_instructor(Method::GET, &format!("/api/rooms/{room}/board"))
         .send()
@@ -83,6 +83,7 @@ async fn every_room_route_wants_the_instructor_token() {
         ),
         (Method::DELETE, format!("/api/rooms/{id}/learners/abc"), ""),
         (Method::POST, format!("/api/rooms/{id}/end"), ""),
+        (Method::GET, format!("/api/rooms/{id}/hands"), ""),
     ];
     for (method, path, body) in &routes {
         let request = || {
@@ -127,6 +128,10 @@ async fn every_room_route_wants_the_instructor_token() {
             .unwrap()
             .status(),
         204
+    );
+    assert_eq!(
+        ok(Method::GET, &routes[6].1).send().await.unwrap().status(),
+        200
     );
     let unknown = ok(
         Method::GET,
