@@ -24,11 +24,7 @@ impl InstructorKey {
     pub fn new(given: Option<&str>) -> Result<InstructorKey, getrandom::Error> {
         let token = match given.map(str::trim).filter(|t| !t.is_empty()) {
             Some(token) => token.to_owned(),
-            None => {
-                let mut buf = [0u8; TOKEN_BYTES];
-                getrandom::fill(&mut buf)?;
-                buf.iter().map(|b| format!("{b:02x}")).collect()
-            }
+            None => crate::secret::random_hex(TOKEN_BYTES)?,
         };
         let digest = sha2::Sha256::digest(token.as_bytes()).into();
         Ok(InstructorKey { token, digest })

@@ -13,6 +13,7 @@ mod reports;
 pub mod rooms;
 pub mod schema;
 
+use crate::metrics::micros;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -87,10 +88,6 @@ pub struct StoreConfig {
     pub learner_ttl: Duration,
     /// The embedded store's `appendfsync` (`everysec` or `always`).
     pub fsync: &'static str,
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl ControlStore {

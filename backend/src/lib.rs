@@ -13,8 +13,10 @@ pub mod lessons;
 pub mod limits;
 pub mod metrics;
 pub mod sandbox;
+pub mod secret;
 pub mod session;
 pub mod shutdown;
+pub mod signal;
 pub mod sim;
 pub mod state;
 

@@ -10,6 +10,11 @@ const LATENCY_BUCKETS_US: [u64; 12] = [
     50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 50_000, 250_000, 1_000_000, 5_000_000,
 ];
 
+/// A duration in whole microseconds, as every latency here is recorded.
+pub fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
 #[derive(Default)]
 pub struct Metrics {
     commands: AtomicU64,

@@ -270,9 +270,9 @@ impl Session {
         self.ended.send_replace(true);
         self.emit(SessionEvent::Ended);
         let pid = self.pid.load(Ordering::Acquire);
-        if pid != 0 {
-            sigkill(pid);
-        }
+        // Our own child, not yet reaped (the link still holds it), so the
+        // pid cannot have been reused.
+        crate::signal::send(pid, libc::SIGKILL);
         let mut link = self.link.lock().await;
         link.sandbox_mut().kill_now();
         let _ = link.sandbox_mut().wait_exit().await;
@@ -280,19 +280,6 @@ impl Session {
 
     pub fn pool(&self) -> &SandboxPool {
         &self.pool
-    }
-}
-
-/// SIGKILL to the session's sandbox. It is our own child, not yet reaped
-/// (the link still holds it), so the pid cannot have been reused.
-#[allow(unsafe_code)]
-fn sigkill(pid: u32) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return;
-    };
-    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
-    unsafe {
-        libc::kill(pid, libc::SIGKILL);
     }
 }
 

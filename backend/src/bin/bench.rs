@@ -3,6 +3,7 @@
 //! endpoint against webdis under wrk. Prints a markdown table for
 //! docs/benchmarks.md. Run with `cargo run --release --bin redis-tutor-bench`.
 
+use backend::metrics::micros;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -33,10 +34,6 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 fn summary(mut samples: Vec<u64>) -> (u64, u64) {
     samples.sort_unstable();
     (percentile(&samples, 50.0), percentile(&samples, 99.0))
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 fn main() -> anyhow::Result<()> {

@@ -5,6 +5,7 @@
 //! no confirmation. Sequential (one learner's latency) and 32 at once
 //! (many learners: writes that share one fsync). Prints a markdown table.
 
+use backend::metrics::micros;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,10 +16,6 @@ use backend::engine::Engine;
 const SEQUENTIAL: usize = 20;
 const CONCURRENT: usize = 32;
 const ROUNDS: usize = 4;
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;

@@ -110,28 +110,14 @@ async fn end_orphan(layout: &Layout) {
         pid,
         "ending a control store left running by an earlier server"
     );
-    signal(pid, libc::SIGTERM);
+    crate::signal::send(pid as u32, libc::SIGTERM);
     for _ in 0..100 {
         if !Path::new(&format!("/proc/{pid}")).exists() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    signal(pid, libc::SIGKILL);
-}
-
-#[allow(unsafe_code)]
-fn signal(pid: i32, signal: i32) {
-    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
-    unsafe {
-        libc::kill(pid, signal);
-    }
-}
-
-fn random_hex(bytes: usize) -> Result<String, StoreError> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| StoreError::Start(format!("no randomness: {e}")))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    crate::signal::send(pid as u32, libc::SIGKILL);
 }
 
 impl EmbeddedStore {
@@ -149,7 +135,8 @@ impl EmbeddedStore {
         let store = Arc::new(EmbeddedStore {
             layout,
             server: server.to_path_buf(),
-            password: random_hex(32)?,
+            password: crate::secret::random_hex(32)
+                .map_err(|e| StoreError::Start(format!("no randomness: {e}")))?,
             pid: AtomicU32::new(0),
             stopping: AtomicBool::new(false),
             fsync,
@@ -307,14 +294,14 @@ impl EmbeddedStore {
         if pid <= 0 {
             return;
         }
-        signal(pid, libc::SIGTERM);
+        crate::signal::send(pid as u32, libc::SIGTERM);
         let gone = async {
             while Path::new(&format!("/proc/{pid}")).exists() && !zombie(pid) {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         };
         if tokio::time::timeout(STOP_TIMEOUT, gone).await.is_err() {
-            signal(pid, libc::SIGKILL);
+            crate::signal::send(pid as u32, libc::SIGKILL);
         }
         let _ = std::fs::remove_file(self.layout.pidfile());
     }

@@ -8,7 +8,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use protocol::{Me, TaskOutcome};
 use redis::Value;
-use sha2::Digest;
 
 use super::schema::{self, SEP};
 use super::{ControlStore, StoreError};
@@ -35,16 +34,12 @@ pub(super) fn now_ms() -> u64 {
 }
 
 pub(super) fn random_hex(bytes: usize) -> Result<String, StoreError> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| StoreError::Protocol(format!("no randomness: {e}")))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    crate::secret::random_hex(bytes)
+        .map_err(|e| StoreError::Protocol(format!("no randomness: {e}")))
 }
 
 pub fn token_hash(token: &str) -> String {
-    sha2::Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::secret::sha256_hex(token.as_bytes())
 }
 
 /// A display name as given, checked: `None` clears it. Rendered as text
@@ -66,13 +61,7 @@ pub fn check_name(name: Option<&str>) -> Result<Option<String>, String> {
     Ok(Some(name.to_owned()))
 }
 
-pub(super) fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
-        Value::SimpleString(s) => Some(s.clone()),
-        _ => None,
-    }
-}
+pub(super) use crate::session::convert::text;
 
 /// A RESP2 flat array of field/value pairs (HGETALL) as pairs of text.
 pub(super) fn pairs(value: &Value) -> Vec<(String, String)> {

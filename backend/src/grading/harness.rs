@@ -62,10 +62,9 @@ type Progress = Box<dyn Fn(&str) + Send + Sync>;
 
 /// Random lowercase hex.
 pub fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    // Grading keys only need to be unguessable by a learner typing them.
-    let _ = getrandom::fill(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    // Grading keys only need to be unguessable by a learner typing them:
+    // without randomness they are zeros, as before, not an error.
+    crate::secret::random_hex(bytes).unwrap_or_else(|_| "00".repeat(bytes))
 }
 
 impl Harness {

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use protocol::{GradeReport, GradeStatus};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::Value;
-use sha2::Digest;
 
 use super::harness::{Connector, Harness};
 use super::Exercise;
@@ -24,13 +23,7 @@ pub struct Library {
     pub code: String,
 }
 
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        Value::SimpleString(s) => Some(s.clone()),
-        _ => None,
-    }
-}
+use crate::session::convert::text;
 
 /// A RESP2 flat `[key, value, …]` array's value for `key`.
 fn field<'a>(items: &'a [Value], key: &str) -> Option<&'a Value> {
@@ -82,10 +75,7 @@ pub async fn submission_id(conn: &mut MultiplexedConnection) -> redis::RedisResu
         Value::BulkString(bytes) => bytes,
         _ => Vec::new(),
     };
-    Ok(sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::secret::sha256_hex(&bytes))
 }
 
 /// The contract's functions that no loaded library defines.

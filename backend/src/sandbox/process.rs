@@ -18,6 +18,7 @@ use super::harden::harden;
 use super::SandboxError;
 use crate::engine::Engine;
 use crate::limits::SandboxLimits;
+use crate::secret;
 
 /// How long a new process may take to answer its first PING.
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,20 +59,6 @@ pub struct SandboxProcess {
     dir: tempfile::TempDir,
 }
 
-fn random_hex(bytes: usize) -> Result<String, SandboxError> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| SandboxError::Spawn(format!("no randomness: {e}")))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 impl SandboxProcess {
     /// A sandbox without a kernel memory bound (the server's own short-lived
     /// probes); learners' sandboxes come from the pool, in a cgroup.
@@ -93,11 +80,12 @@ impl SandboxProcess {
             .tempdir_in(&spec.run_root)
             .map_err(|e| SandboxError::Spawn(format!("cannot create a run dir: {e}")))?;
         let socket = dir.path().join("redis.sock");
-        let password = random_hex(32)?;
+        let password = secret::random_hex(32)
+            .map_err(|e| SandboxError::Spawn(format!("no randomness: {e}")))?;
         let conf_text = conf::render(&ConfInput {
             dir: dir.path(),
             socket: &socket,
-            password_sha256: &sha256_hex(&password),
+            password_sha256: &secret::sha256_hex(password.as_bytes()),
             acl_rules: &spec.acl_rules,
             limits: &spec.limits,
             engine: &spec.engine,

@@ -5,6 +5,16 @@
 use protocol::Reply;
 use redis::Value;
 
+/// The text of a string reply (bulk or status), for the backend's own
+/// reads of its stores.
+pub fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        Value::SimpleString(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
 /// What is left to show of one reply.
 pub struct Budget {
     elements: usize,

@@ -4,6 +4,7 @@
 //! answer into a typed `Reply`, and follows MULTI/EXEC. Only one command at
 //! a time holds it (the session's lock).
 
+use crate::metrics::micros;
 use std::time::{Duration, Instant};
 
 use protocol::{Notice, NoticeKind, Reply};
@@ -55,10 +56,6 @@ enum KillOutcome {
     NotScript,
     /// The control connection did not answer.
     NoConnection,
-}
-
-pub(crate) fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl SandboxLink {

@@ -71,9 +71,7 @@ pub struct SessionRegistry {
 }
 
 fn new_session_id() -> Result<String, SandboxError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| SandboxError::Spawn(format!("no randomness: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::secret::random_hex(32).map_err(|e| SandboxError::Spawn(format!("no randomness: {e}")))
 }
 
 impl SessionRegistry {

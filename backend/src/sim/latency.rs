@@ -2,6 +2,7 @@
 //! 100 ms, like `redis-cli --latency`) and the feature-serving comparison
 //! of N sequential reads, one pipeline, and one HMGET.
 
+use crate::metrics::micros;
 use std::time::{Duration, Instant};
 
 use protocol::ChartFrame;
@@ -15,10 +16,6 @@ pub const PROBE_EVERY: Duration = Duration::from_millis(100);
 pub const PROBE_FRAME_EVERY: Duration = Duration::from_millis(500);
 /// The probe stops by itself after this long.
 pub const PROBE_MAX: Duration = Duration::from_secs(300);
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
 
 /// Pings until `send` refuses a frame or the probe's time is up.
 pub async fn run_probe(
