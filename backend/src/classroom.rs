@@ -58,6 +58,10 @@ pub struct RoomRules {
     pub joins_per_min: u32,
     /// The pace of join attempts, per client address.
     pub join_budget: PerMinute,
+    /// No new step for this long (while present) marks a learner stuck.
+    pub stuck_after: Duration,
+    /// This many console errors in a row mark a learner stuck.
+    pub stuck_errors: u32,
 }
 
 impl RoomRules {
@@ -67,6 +71,8 @@ impl RoomRules {
             capacity: config.room_capacity,
             joins_per_min: config.joins_per_min_per_ip,
             join_budget: PerMinute::default(),
+            stuck_after: Duration::from_secs(config.stuck_minutes.saturating_mul(60)),
+            stuck_errors: config.stuck_errors.max(1),
         }
     }
 }

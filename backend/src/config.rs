@@ -29,6 +29,11 @@ pub const DEFAULT_ROOM_CAPACITY: u32 = 200;
 /// Attempts to join a room per minute per client address: with 31^6
 /// (about 887 million) codes, guessing one is hopeless at this pace.
 pub const DEFAULT_JOINS_PER_MIN_PER_IP: u32 = 10;
+/// A learner present in a room with no new step for this long is marked
+/// stuck on the class board.
+pub const DEFAULT_STUCK_MINUTES: u64 = 10;
+/// A learner with this many console errors in a row is marked stuck.
+pub const DEFAULT_STUCK_ERRORS: u32 = 5;
 
 /// redis-tutor: learn Redis for real-time AI, hands-on, against a real Redis of your own.
 #[derive(Debug, Clone, Parser)]
@@ -102,6 +107,15 @@ pub struct Config {
     /// Attempts to join a room per minute per client address.
     #[arg(long, env = "REDIS_TUTOR_JOINS_PER_MIN_PER_IP", default_value_t = DEFAULT_JOINS_PER_MIN_PER_IP)]
     pub joins_per_min_per_ip: u32,
+
+    /// Minutes without a new step before a present learner is marked
+    /// stuck on the class board.
+    #[arg(long, env = "REDIS_TUTOR_STUCK_MINUTES", default_value_t = DEFAULT_STUCK_MINUTES)]
+    pub stuck_minutes: u64,
+
+    /// Console errors in a row before a learner is marked stuck.
+    #[arg(long, env = "REDIS_TUTOR_STUCK_ERRORS", default_value_t = DEFAULT_STUCK_ERRORS)]
+    pub stuck_errors: u32,
 
     #[command(flatten)]
     pub limits: SandboxLimits,
@@ -223,6 +237,8 @@ mod tests {
             "--sandbox-clients",
             "--instructor-token",
             "--room-idle-hours",
+            "--stuck-minutes",
+            "--stuck-errors",
         ] {
             assert!(help.contains(flag), "{flag} missing from --help");
         }

@@ -11,6 +11,7 @@ pub mod grading;
 pub mod http;
 pub mod lessons;
 pub mod limits;
+pub mod live;
 pub mod metrics;
 pub mod sandbox;
 pub mod secret;

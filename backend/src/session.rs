@@ -8,6 +8,7 @@
 //! such as an instructor's console mirrored to a class.
 
 pub mod convert;
+mod errors;
 mod link;
 mod rate;
 pub mod registry;
@@ -25,6 +26,7 @@ use crate::control::learners::LearnerRef;
 use crate::limits::SandboxLimits;
 use crate::sandbox::{SandboxError, SandboxPool};
 
+pub use errors::ErrorCounts;
 pub use link::{ExecError, Executed, SandboxLink};
 pub use rate::TokenBucket;
 pub use registry::{RegistryError, SessionRegistry};
@@ -46,6 +48,8 @@ pub struct Session {
     /// ended while a command runs.
     pid: AtomicU32,
     events: broadcast::Sender<SessionEvent>,
+    /// Recent errors, counted as they pass through `emit`.
+    errors: Mutex<errors::ErrorLog>,
     /// Lessons whose starting data was loaded, with the sandbox (pid) it
     /// was loaded into: a reset or restart forgets it.
     prepared: Mutex<Vec<(String, u32)>>,
@@ -82,6 +86,7 @@ impl Session {
             link: tokio::sync::Mutex::new(link),
             pid: AtomicU32::new(pid),
             events,
+            errors: Mutex::default(),
             prepared: Mutex::new(Vec::new()),
             had_socket: AtomicBool::new(false),
             room_admitted: AtomicBool::new(false),
@@ -159,8 +164,24 @@ impl Session {
     }
 
     pub fn emit(&self, event: SessionEvent) {
+        let outcome = match &event {
+            SessionEvent::Command { is_error, .. } => Some(*is_error),
+            SessionEvent::Refused { .. } => Some(true),
+            SessionEvent::Notice { .. } | SessionEvent::Ended => None,
+        };
+        if let (Some(is_error), Ok(mut log)) = (outcome, self.errors.lock()) {
+            log.record(is_error, Instant::now());
+        }
         // No observers is fine.
         let _ = self.events.send(event);
+    }
+
+    /// Errors in the last five minutes and in a row (the class board).
+    pub fn error_counts(&self) -> ErrorCounts {
+        self.errors
+            .lock()
+            .map(|mut log| log.counts(Instant::now()))
+            .unwrap_or_default()
     }
 
     /// Resolves once the session has ended (deleted, reaped, shut down).

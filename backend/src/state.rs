@@ -29,6 +29,9 @@ pub struct AppState {
     /// The instructor's secret (`--instructor-token` or a random one).
     pub instructor: Arc<InstructorKey>,
     pub rooms: Arc<RoomRules>,
+    /// The live side of every room with pages open (follow-me, the demo
+    /// console, scenarios).
+    pub classrooms: Arc<crate::live::Classrooms>,
     /// Where the server was told to listen: a join link's origin when a
     /// request carries no usable Host header.
     pub listen: std::net::SocketAddr,
@@ -94,6 +97,7 @@ impl AppState {
             grade_throttle: Arc::default(),
             instructor: Arc::new(instructor),
             rooms: Arc::new(RoomRules::from_config(config)),
+            classrooms: Arc::default(),
             listen: config.addr,
         })
     }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod grading;
 pub mod learner;
 pub mod lesson;
+pub mod live;
 pub mod paste;
 pub mod reply;
 pub mod rooms;
@@ -34,10 +35,13 @@ pub use grading::{
 };
 pub use learner::{Health, LearnerCreated, Me, MeChange, NewLearner, ProgressStep, TaskOutcome};
 pub use lesson::{CheckResult, LessonBlock, LessonPage, LessonSummary, LessonTask, TaskResult};
+pub use live::{
+    AutoplayState, ConsoleLine, Place, RoomClientMessage, RoomRole, RoomServerMessage, Scenario,
+};
 pub use reply::{format_cli, format_cli_for, output_mode, OutputMode, Reply};
 pub use rooms::{
-    Board, BoardRow, HandChange, Hands, JoinRoom, NewRoom, RaisedHand, RoomCreated, RoomJoined,
-    RoomLock,
+    Board, BoardRow, BoardSummary, ClassExport, ExportRow, ExportScore, HandChange, Hands,
+    JoinRoom, MyRoom, NewRoom, RaisedHand, RoomCreated, RoomJoined, RoomLock,
 };
 pub use session::{
     BlockLine, ClientMessage, ExecRequest, ExecResponse, Notice, NoticeKind, ServerMessage,

@@ -51,11 +51,32 @@ pub struct RoomLock {
     pub locked: bool,
 }
 
+/// `GET /api/rooms/mine` (learner bearer) → 200: the room the learner is
+/// in (404 when none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyRoom {
+    pub room: String,
+    /// The room's name, as the instructor gave it.
+    pub name: String,
+}
+
 /// `GET /api/rooms/{id}/board` → 200: one row per learner in the roster,
-/// in the order they joined.
+/// in the order they joined, and the class at a glance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Board {
     pub learners: Vec<BoardRow>,
+    #[serde(default)]
+    pub summary: BoardSummary,
+}
+
+/// The strip above the board: how many learners are at each step, and how
+/// many passed each task.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardSummary {
+    /// `"lesson#step"` → learners whose latest step it is.
+    pub steps: BTreeMap<String, u32>,
+    /// `"lesson/task"` → learners who passed it.
+    pub tasks: BTreeMap<String, u32>,
 }
 
 /// One learner on the instructor's board.
@@ -76,13 +97,45 @@ pub struct BoardRow {
     pub scores: BTreeMap<String, String>,
     /// Their last activity, in Unix milliseconds (0 if unknown).
     pub last_active: u64,
-    /// Console errors in the last five minutes (filled by the live
-    /// classroom; 0 for now).
+    /// Console errors (error replies and refusals) in the last five
+    /// minutes, from their live console.
     pub errors_5m: u32,
-    /// Whether they seem stuck (filled by the live classroom).
+    /// Whether they seem stuck: present but no new step for
+    /// `--stuck-minutes`, or `--stuck-errors` errors in a row.
     pub stuck: bool,
     /// Whether their hand is raised (`POST /api/rooms/{id}/hand`).
     pub hand_raised: bool,
+    /// Whether a page of theirs is connected to the room now.
+    #[serde(default)]
+    pub online: bool,
+    /// Whether they follow the instructor (follow-me).
+    #[serde(default)]
+    pub following: bool,
+}
+
+/// `GET /api/rooms/{id}/export.json` → 200: what the CSV holds, typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassExport {
+    pub learners: Vec<ExportRow>,
+}
+
+/// One learner in the export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRow {
+    pub learner: String,
+    pub name: String,
+    pub steps_done: u64,
+    pub tasks_passed: u64,
+    /// Best score per exercise graded: checks passed and out of how many.
+    pub scores: BTreeMap<String, ExportScore>,
+    /// From joining (or the first step, if earlier) to the last activity.
+    pub minutes_spent: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportScore {
+    pub score: u32,
+    pub max: u32,
 }
 
 /// `POST /api/rooms/{id}/hand` body (learner bearer, a member of the room).

@@ -6,12 +6,16 @@
 //! 31^6 ≈ 887 million is hopeless: with a thousand live rooms, one
 //! address at 10 guesses a minute needs about 62 days per hit.
 
+mod board;
 mod export;
 mod hands;
+mod live;
 
+pub use board::board;
+pub use export::export_json;
 pub use hands::{hand, hands};
+pub use live::{mine, qr_svg, socket};
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 
 use axum::extract::rejection::JsonRejection;
@@ -19,7 +23,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use protocol::{Board, BoardRow, ErrorCode, JoinRoom, NewRoom, RoomCreated, RoomJoined, RoomLock};
+use protocol::{ErrorCode, JoinRoom, NewRoom, RoomCreated, RoomJoined, RoomLock};
 
 use super::auth::{BearerInstructor, BearerLearner};
 use super::body::{bad_request, json_body as body, refuse};
@@ -54,7 +58,7 @@ fn check_room_name(name: &str) -> Result<String, HttpError> {
 /// `scheme://host` of the request: the Host header when it is a plain
 /// host name or address (anything else could smuggle text into the
 /// link), else the address the server listens on.
-fn origin(headers: &HeaderMap, listen: SocketAddr) -> String {
+pub(super) fn origin(headers: &HeaderMap, listen: SocketAddr) -> String {
     let scheme = match headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
@@ -83,7 +87,7 @@ fn no_room(id: &str) -> HttpError {
 }
 
 /// The room `id`, or 404.
-async fn find(state: &AppState, id: &str) -> Result<Room, HttpError> {
+pub(super) async fn find(state: &AppState, id: &str) -> Result<Room, HttpError> {
     // Ids are 32 hex digits: anything else is not a room, and never
     // becomes part of a key name.
     if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -184,51 +188,9 @@ pub async fn join(
 }
 
 /// The store's facts about a room's roster.
-async fn facts(state: &AppState, room: &Room) -> Result<Vec<MemberFacts>, HttpError> {
+pub(super) async fn facts(state: &AppState, room: &Room) -> Result<Vec<MemberFacts>, HttpError> {
     let roster = state.control.roster(&room.id).await?;
     Ok(state.control.member_facts(roster).await?)
-}
-
-/// `GET /api/rooms/{id}/board`.
-pub async fn board(
-    State(state): State<AppState>,
-    _: BearerInstructor,
-    Path(id): Path<String>,
-) -> Result<Json<Board>, HttpError> {
-    let room = find(&state, &id).await?;
-    let raised: HashSet<String> = state
-        .control
-        .raised_hands(&room.id)
-        .await?
-        .into_iter()
-        .map(|(learner, _)| learner)
-        .collect();
-    let learners = facts(&state, &room)
-        .await?
-        .into_iter()
-        .map(|f| {
-            let (lesson, step) = f.latest.unzip();
-            BoardRow {
-                hand_raised: raised.contains(&f.member.learner),
-                learner: f.member.learner,
-                name: f.member.name,
-                lesson,
-                step,
-                tasks_passed: f.tasks_passed,
-                scores: f
-                    .best
-                    .into_iter()
-                    .map(|(exercise, (score, max))| (exercise, format!("{score}/{max}")))
-                    .collect(),
-                last_active: f.seen_ms,
-                // The live classroom (console events over the WebSocket)
-                // fills these two; the store alone cannot know them.
-                errors_5m: 0,
-                stuck: false,
-            }
-        })
-        .collect();
-    Ok(Json(Board { learners }))
 }
 
 /// `GET /api/rooms/{id}/export.csv`.
@@ -296,5 +258,6 @@ pub async fn end(
 ) -> Result<StatusCode, HttpError> {
     let room = find(&state, &id).await?;
     state.control.end_room(&room, state.rooms.idle).await?;
+    state.classrooms.end(&room.id, &state.sessions).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -132,13 +132,7 @@ impl SessionRegistry {
         admission: Admission,
     ) -> Result<Arc<Session>, RegistryError> {
         if let Some(who) = &learner {
-            let live = self.sessions.read().ok().and_then(|sessions| {
-                sessions
-                    .values()
-                    .find(|s| s.learner().is_some_and(|l| l.id == who.id))
-                    .cloned()
-            });
-            if let Some(session) = live {
+            if let Some(session) = self.for_learner(&who.id) {
                 session.touch();
                 if matches!(admission, Admission::Room { .. }) {
                     session.mark_room_admitted();
@@ -174,6 +168,17 @@ impl SessionRegistry {
         let session = self.sessions.read().ok()?.get(id).cloned()?;
         session.touch();
         Some(session)
+    }
+
+    /// The live session of learner `learner`, if any, without marking it
+    /// used (the class board and a watching instructor only look).
+    pub fn for_learner(&self, learner: &str) -> Option<Arc<Session>> {
+        self.sessions.read().ok().and_then(|sessions| {
+            sessions
+                .values()
+                .find(|s| s.learner().is_some_and(|l| l.id == learner))
+                .cloned()
+        })
     }
 
     /// Ends a session and its sandbox.

@@ -35,7 +35,7 @@ async fn hands(app: &TestApp, room: &str) -> Vec<(String, String)> {
 }
 
 /// A learner in `room` under `name`: (token, learner id).
-async fn member(app: &TestApp, room: &RoomCreated, name: &str) -> (String, String) {
+pub(crate) async fn member(app: &TestApp, room: &RoomCreated, name: &str) -> (String, String) {
     let token = new_learner(app).await;
     assert_eq!(join(app, &token, &room.code, name).await.status(), 200);
     let id = board(app, &room.room)
@@ -53,7 +53,7 @@ async fn end(app: &TestApp, room: &str) {
     assert_eq!(end.send().await.unwrap().status(), 204);
 }
 
-async fn session_for(app: &TestApp, token: &str) -> reqwest::Response {
+pub(crate) async fn session_for(app: &TestApp, token: &str) -> reqwest::Response {
     app.http
         .post(format!("{}/api/sessions", app.base))
         .bearer_auth(token)

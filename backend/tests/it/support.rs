@@ -308,5 +308,6 @@ impl TestRedis {
 pub mod browser;
 pub mod grading;
 pub mod pages;
+pub mod room_ws;
 pub mod server;
 pub mod ws;

@@ -1,9 +1,53 @@
-//! A room's roster as CSV for a spreadsheet: one row per learner, one
-//! column per exercise. Fields are quoted (RFC 4180) and a field a
-//! spreadsheet would run as a formula gets a leading `'`.
+//! A room's roster for the instructor to keep: CSV for a spreadsheet (one
+//! row per learner, one column per exercise; fields quoted per RFC 4180,
+//! and a field a spreadsheet would run as a formula gets a leading `'`),
+//! and the same as JSON.
 
+use axum::extract::{Path, State};
+use axum::Json;
+use protocol::{ClassExport, ExportRow, ExportScore};
+
+use super::super::auth::BearerInstructor;
+use super::super::HttpError;
+use super::{facts, find};
 use crate::control::rooms::MemberFacts;
 use crate::grading;
+use crate::state::AppState;
+
+/// Minutes from joining (or the first step, if earlier) to the last
+/// activity.
+fn minutes_spent(f: &MemberFacts) -> u64 {
+    let first = f
+        .first_step_ms
+        .map_or(f.member.joined_ms, |at| at.min(f.member.joined_ms));
+    f.seen_ms.saturating_sub(first) / 60_000
+}
+
+/// `GET /api/rooms/{id}/export.json`.
+pub async fn export_json(
+    State(state): State<AppState>,
+    _: BearerInstructor,
+    Path(id): Path<String>,
+) -> Result<Json<ClassExport>, HttpError> {
+    let room = find(&state, &id).await?;
+    let learners = facts(&state, &room)
+        .await?
+        .into_iter()
+        .map(|f| ExportRow {
+            minutes_spent: minutes_spent(&f),
+            learner: f.member.learner,
+            name: f.member.name,
+            steps_done: f.steps_done,
+            tasks_passed: f.tasks_passed,
+            scores: f
+                .best
+                .into_iter()
+                .map(|(exercise, (score, max))| (exercise, ExportScore { score, max }))
+                .collect(),
+        })
+        .collect();
+    Ok(Json(ClassExport { learners }))
+}
 
 /// One CSV field: neutralised, then quoted when it needs to be.
 fn field(value: &str) -> String {
@@ -47,10 +91,7 @@ pub fn csv(learners: &[MemberFacts]) -> String {
         )
         .chain(["minutes_spent".to_owned()]));
     for f in learners {
-        let first = f
-            .first_step_ms
-            .map_or(f.member.joined_ms, |at| at.min(f.member.joined_ms));
-        let minutes = f.seen_ms.saturating_sub(first) / 60_000;
+        let minutes = minutes_spent(f);
         out.push_str(&row([
             f.member.name.clone(),
             f.steps_done.to_string(),
