@@ -88,6 +88,8 @@ pub struct LiveRoom {
     autoplay: Mutex<Option<autoplay::Autoplay>>,
     /// Flips to true once when the room ends; its sockets say so and close.
     ended: watch::Sender<bool>,
+    /// Learners the instructor removed: their pages close.
+    removed: broadcast::Sender<String>,
 }
 
 impl LiveRoom {
@@ -99,6 +101,7 @@ impl LiveRoom {
             demo: demo::DemoSlot::default(),
             autoplay: Mutex::new(None),
             ended: watch::Sender::new(false),
+            removed: broadcast::channel(16).0,
         }
     }
 
@@ -114,6 +117,16 @@ impl LiveRoom {
     /// Resolves once the room has ended.
     pub fn ended(&self) -> watch::Receiver<bool> {
         self.ended.subscribe()
+    }
+
+    /// `learner` was removed from the roster: their open pages close.
+    pub fn remove(&self, learner: &str) {
+        let _ = self.removed.send(learner.to_owned());
+    }
+
+    /// Learners removed from now on, for one socket.
+    pub fn removals(&self) -> broadcast::Receiver<String> {
+        self.removed.subscribe()
     }
 
     /// Pages `learner` has open in the room.

@@ -242,6 +242,9 @@ pub async fn remove(
         .remove_from_room(&room, &learner, state.rooms.idle)
         .await?
     {
+        if let Some(live) = state.classrooms.get(&room.id) {
+            live.remove(&learner);
+        }
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(HttpError::NotFound(format!(

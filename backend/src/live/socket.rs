@@ -133,12 +133,8 @@ pub async fn serve(
         following,
     };
     if send(&mut socket, &welcome).await {
-        run(
-            &mut socket,
-            &room,
-            Requests::new(state, room.clone(), who.clone(), ip),
-        )
-        .await;
+        let requests = Requests::new(state, room.clone(), who.clone(), ip);
+        run(&mut socket, &room, requests, &who).await;
     }
     if let Who::Learner(learner) = &who {
         room.depart(&learner.id);
@@ -172,9 +168,24 @@ async fn watched(
     }
 }
 
-async fn run(socket: &mut WebSocket, room: &Arc<LiveRoom>, mut requests: Requests) {
+/// Resolves when `me` is removed from the room (never for the instructor).
+async fn removed(removals: &mut broadcast::Receiver<String>, me: &Who) {
+    let Who::Learner(me) = me else {
+        return std::future::pending().await;
+    };
+    loop {
+        match removals.recv().await {
+            Ok(learner) if learner == me.id => return,
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+        }
+    }
+}
+
+async fn run(socket: &mut WebSocket, room: &Arc<LiveRoom>, mut requests: Requests, who: &Who) {
     let mut stream = room.subscribe();
     let mut ended = room.ended();
+    let mut removals = room.removals();
     let (answers_tx, mut answers) = mpsc::channel(ANSWERS);
     let mut tick = tokio::time::interval(PING_EVERY);
     tick.tick().await;
@@ -221,6 +232,11 @@ async fn run(socket: &mut WebSocket, room: &Arc<LiveRoom>, mut requests: Request
             Some(line) = watched(&mut requests.watching) => send(socket, &line).await,
             () = async { let _ = ended.wait_for(|ended| *ended).await; } => {
                 let _ = send(socket, &RoomServerMessage::Ended).await;
+                false
+            }
+            () = removed(&mut removals, who) => {
+                let error = refusal(ErrorCode::Forbidden, "The instructor removed you from this class.");
+                let _ = send(socket, &RoomServerMessage::Error { seq: 0, error }).await;
                 false
             }
             _ = tick.tick() => socket.send(Message::Ping(Vec::new().into())).await.is_ok(),

@@ -566,6 +566,23 @@ async fn ending_the_room_closes_its_pages_and_the_qr_and_exports_are_there_befor
         .unwrap();
     assert_eq!(as_learner.status(), 403);
 
+    // A removed learner's page closes, saying why.
+    let (bob, bob_id) = member(&app, &room, "Bob").await;
+    let mut bob_page = app.room_member(&room.room, &bob).await;
+    let remove = app.as_instructor(
+        Method::DELETE,
+        &format!("/api/rooms/{}/learners/{bob_id}", room.room),
+    );
+    assert_eq!(remove.send().await.unwrap().status(), 204);
+    let refused = bob_page
+        .wait_for(|m| matches!(m, S::Error { .. }).then_some(m))
+        .await;
+    assert_eq!(code(refused), ErrorCode::Forbidden);
+    assert!(
+        bob_page.try_next().await.is_none(),
+        "the removed page closes"
+    );
+
     let mut page = app.room_member(&room.room, &ada).await;
     let end = app.as_instructor(Method::POST, &format!("/api/rooms/{}/end", room.room));
     assert_eq!(end.send().await.unwrap().status(), 204);
