@@ -49,6 +49,17 @@ impl Classrooms {
         rooms.get(id).cloned()
     }
 
+    /// The pace lock `learner` is held to: that of a room where a page of
+    /// theirs is open. A learner with no room page open is not paced (the
+    /// lock lives in the page the class shares).
+    pub fn pace_for(&self, learner: &str) -> Option<Place> {
+        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        rooms
+            .values()
+            .filter(|room| room.sockets_of(learner) > 0)
+            .find_map(|room| room.pace())
+    }
+
     /// Room `id` ended: its pages are told and its sockets close, autoplay
     /// stops, and its demo sandbox is ended.
     pub async fn end(&self, id: &str, sessions: &crate::session::SessionRegistry) {

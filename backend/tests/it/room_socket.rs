@@ -347,6 +347,46 @@ async fn reveal_and_pace_reach_the_pages_and_are_checked() {
     assert_eq!(paced, Some(lock.clone()));
     let (_, welcome) = app.room_socket(&room.room, &ada).await;
     assert!(matches!(welcome, S::Welcome { pace: Some(p), .. } if p == lock));
+
+    // The lock holds on the server too: a block past it is refused, one
+    // at it runs.
+    let blocks = &app.state.course.find("sets").unwrap().blocks;
+    let index_at = |step: &String| {
+        blocks
+            .runnable
+            .iter()
+            .position(|b| b.step.as_ref() == Some(step))
+            .unwrap()
+    };
+    let (open, locked) = (index_at(&blocks.steps[0]), index_at(&blocks.steps[1]));
+    let mut ada_console = app.ws(&console(&app, &ada).await).await;
+    let seq = ada_console.seq();
+    let refused = ada_console
+        .request(protocol::ClientMessage::RunBlock {
+            seq,
+            lesson: "sets".into(),
+            block: locked,
+        })
+        .await;
+    match refused {
+        protocol::ServerMessage::Error { error, .. } => {
+            assert_eq!(error.code, ErrorCode::Forbidden);
+            assert!(error.message.contains("paused"), "{}", error.message);
+        }
+        other => panic!("expected the pace lock, got {other:?}"),
+    }
+    let seq = ada_console.seq();
+    let ran = ada_console
+        .request(protocol::ClientMessage::RunBlock {
+            seq,
+            lesson: "sets".into(),
+            block: open,
+        })
+        .await;
+    assert!(
+        matches!(ran, protocol::ServerMessage::BlockRan { .. }),
+        "{ran:?}"
+    );
     instructor.ack(|seq| C::Pace { seq, place: None }).await;
     let unlocked = page
         .wait_for(|m| match m {

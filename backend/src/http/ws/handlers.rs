@@ -138,6 +138,9 @@ impl Console {
                 ),
             );
         };
+        if let Some(refusal) = self.paced(seq, lesson, block) {
+            return refusal;
+        }
         let gateway = &self.state.gateway;
         let lines = runner::run_block(gateway, &self.session, block, Origin::Learner).await;
         for notice in lines
@@ -152,6 +155,38 @@ impl Console {
             lines,
             in_multi: self.session.in_multi().await,
         }
+    }
+
+    /// A refusal when the learner's class is paused before `block`'s step.
+    fn paced(
+        &self,
+        seq: u64,
+        lesson: &crate::lessons::Lesson,
+        block: &crate::lessons::blocks::RunnableBlock,
+    ) -> Option<ServerMessage> {
+        let learner = self.session.learner()?;
+        let pace = self.state.classrooms.pace_for(&learner.id)?;
+        if pace.lesson != lesson.meta.slug {
+            return None;
+        }
+        let steps = &lesson.blocks.steps;
+        let at = |step: &Option<String>| {
+            step.as_ref()
+                .and_then(|s| steps.iter().position(|x| x == s))
+        };
+        let (Some(lock), Some(here)) = (at(&pace.step), at(&block.step)) else {
+            return None;
+        };
+        (here > lock).then(|| {
+            failed(
+                seq,
+                ErrorCode::Forbidden,
+                format!(
+                    "Your instructor paused the class at “{}”; this block opens when the class moves on.",
+                    pace.step.as_deref().unwrap_or_default()
+                ),
+            )
+        })
     }
 
     pub(super) async fn measure(
