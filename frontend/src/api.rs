@@ -1,6 +1,6 @@
 //! All HTTP calls to the backend. Components never fetch on their own.
 
-use gloo::net::http::Request;
+use gloo::net::http::{Request, Response};
 use protocol::{
     ApiError, CommandCatalog, EngineInfo, LessonPage, LessonSummary, Notice, TaskResult,
 };
@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 pub mod exercises;
 pub mod learner;
+pub mod rooms;
 
 /// A failure a page can show as-is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,15 +40,24 @@ async fn read_json<T: DeserializeOwned>(
         .await
         .map_err(|e| ApiFailure(format!("The server could not be reached ({e}).")))?;
     if response.ok() {
-        return response
-            .json::<T>()
-            .await
-            .map_err(|e| ApiFailure(format!("The server sent something unexpected ({e}).")));
+        return read_body(response).await;
     }
+    Err(failure(response).await)
+}
+
+async fn read_body<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
+    response
+        .json::<T>()
+        .await
+        .map_err(|e| ApiFailure(format!("The server sent something unexpected ({e}).")))
+}
+
+/// A refusal in the server's own words (its `ApiError` sentence).
+async fn failure(response: Response) -> ApiFailure {
     let status = response.status();
     match response.json::<ApiError>().await {
-        Ok(err) => Err(ApiFailure(err.error.message)),
-        Err(_) => Err(ApiFailure(format!("The server answered {status}."))),
+        Ok(err) => ApiFailure(err.error.message),
+        Err(_) => ApiFailure(format!("The server answered {status}.")),
     }
 }
 

@@ -1,21 +1,24 @@
 //! The app shell: header, routes, and the state every page shares (so the
 //! transcript survives moving between lessons): one connection, the
-//! console's state, the charts' state and the learner, each its own
-//! context.
+//! console's state, the charts' state, the learner and their class, each
+//! its own context.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
+use crate::class_state::ClassState;
 use crate::components::engine_badge::EngineBadge;
+use crate::components::follow_me::FollowMe;
 use crate::components::learner_panel::LearnerPanel;
 use crate::components::theme_toggle::ThemeToggle;
 use crate::console_state::ConsoleState;
 use crate::learner::LearnerState;
 use crate::link::Connection;
 use crate::pages::{
-    console_page::ConsolePage, continue_page::ContinuePage, lesson_list::LessonList,
-    lesson_page::LessonPage, not_found::NotFound,
+    console_page::ConsolePage, continue_page::ContinuePage, instructor_page::InstructorPage,
+    join_page::JoinPage, lesson_list::LessonList, lesson_page::LessonPage, not_found::NotFound,
+    projector_page::ProjectorPage,
 };
 use crate::sim_state::SimState;
 
@@ -30,6 +33,8 @@ pub fn App() -> impl IntoView {
         connection,
         Callback::new(move |micros| sims.record_command(micros)),
     );
+    // One room socket for every page, when the learner is in a class.
+    let class = ClassState::new(sims);
     connection.on_push(move |pushed| {
         console.on_pushed(&pushed);
         sims.on_pushed(&pushed);
@@ -38,6 +43,7 @@ pub fn App() -> impl IntoView {
     provide_context(console);
     provide_context(sims);
     provide_context(learner);
+    provide_context(class);
     view! {
         <Router>
             <header class="shell-header">
@@ -54,12 +60,16 @@ pub fn App() -> impl IntoView {
                 <LearnerPanel/>
                 <ThemeToggle/>
             </header>
+            <FollowMe/>
             <main class="shell-main">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=LessonList/>
                     <Route path=path!("/console") view=ConsolePage/>
                     <Route path=path!("/continue") view=ContinuePage/>
                     <Route path=path!("/lesson/:slug") view=LessonPage/>
+                    <Route path=path!("/join") view=JoinPage/>
+                    <Route path=path!("/instructor") view=InstructorPage/>
+                    <Route path=path!("/projector") view=ProjectorPage/>
                 </Routes>
             </main>
         </Router>

@@ -1,19 +1,28 @@
 //! redis-tutor's browser app: the course outline, lesson pages, the
-//! console and the live charts.
+//! console and the live charts, and the classroom (the instructor's
+//! screen, the projector, joining a class and following it).
 
 mod api;
 mod app;
+mod board_view;
 mod charts;
+mod class_dom;
+mod class_state;
 mod components;
 mod console_state;
 mod credentials;
+mod dialogs;
 mod exercise_draft;
 mod identity;
+mod instructor_room;
+mod instructor_store;
 mod learner;
 mod lesson_dom;
 mod link;
 mod pages;
 mod progress;
+mod room_link;
+mod room_state;
 mod sim_state;
 mod transcript_store;
 

@@ -1,8 +1,10 @@
-//! The console on its own page, with every live chart under it.
+//! The console on its own page, with every live chart under it (and the
+//! learner's class above it, in a class).
 
 use leptos::prelude::*;
 
 use crate::components::anomaly_chart::AnomalyChart;
+use crate::components::class_panel::ClassPanel;
 use crate::components::console_view::ConsoleView;
 use crate::components::latency_chart::LatencyChart;
 use crate::components::memory_chart::MemoryChart;
@@ -19,6 +21,7 @@ pub fn ConsolePage() -> impl IntoView {
                 <code>"HSET user:1 name Ada"</code> ", then " <code>"HGETALL user:1"</code>
                 ", or " <code>"VADD items VALUES 2 0.1 0.2 a"</code> " for a vector set."
             </p>
+            <ClassPanel/>
             <ConsoleView/>
             <LatencyChart/>
             <RateLimitChart/>

@@ -9,7 +9,10 @@ use leptos_router::hooks::{use_location, use_params_map};
 use protocol::LessonPage as Lesson;
 
 use crate::api;
+use crate::class_dom;
+use crate::class_state::ClassState;
 use crate::components::anomaly_chart::AnomalyChart;
+use crate::components::class_panel::ClassPanel;
 use crate::components::console_view::ConsoleView;
 use crate::components::exercise_panel::ExercisePanel;
 use crate::components::latency_chart::LatencyChart;
@@ -93,6 +96,20 @@ fn LessonBody(page: Lesson) -> impl IntoView {
             request_animation_frame(lesson_dom::scroll_to_hash);
         }
     });
+    // The class's pace lock and revealed solutions, now and as they change.
+    let class = expect_context::<ClassState>();
+    {
+        let slug = slug.clone();
+        Effect::new(move |_| {
+            let pace = class.live.pace.get();
+            class.live.revealed.with(|revealed| {
+                if let Some(body) = body.get() {
+                    class_dom::apply_pace(&body, &slug, pace.as_ref());
+                    class_dom::apply_reveals(&body, &slug, revealed);
+                }
+            });
+        });
+    }
     // A link to a step of this same lesson (a grading report's) changes
     // only the hash, which the router does not scroll to by itself.
     let hash = use_location().hash;
@@ -246,7 +263,7 @@ fn LessonBody(page: Lesson) -> impl IntoView {
                     " loads this lesson's starting data into a clean sandbox."
                 </p>
                 // Rendered on the server by pulldown-cmark with raw HTML escaped.
-                <div class="lesson-body" node_ref=body inner_html=page.html on:click=on_click></div>
+                <div class="lesson-body" data-lesson=slug.clone() node_ref=body inner_html=page.html on:click=on_click></div>
                 <Suspense fallback=|| ()>
                     {move || exercise.get().flatten().map(|e| view! { <ExercisePanel exercise=e/> })}
                 </Suspense>
@@ -262,6 +279,7 @@ fn LessonBody(page: Lesson) -> impl IntoView {
                 </nav>
             </article>
             <aside class="lesson-console">
+                <ClassPanel/>
                 <ConsoleView/>
             </aside>
         </div>
