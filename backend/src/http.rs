@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rooms/join", post(rooms::join))
         .route("/api/rooms/{id}/board", get(rooms::board))
         .route("/api/rooms/mine", get(rooms::mine))
+        .route("/api/rooms/{id}", get(rooms::info))
         .route("/api/rooms/{id}/export.csv", get(rooms::export_csv))
         .route("/api/rooms/{id}/export.json", get(rooms::export_json))
         .route("/api/rooms/{id}/qr.svg", get(rooms::qr_svg))

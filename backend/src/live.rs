@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Utf8Bytes;
-use protocol::{Place, RoomServerMessage};
+use protocol::{ConsoleLine, Place, RoomServerMessage};
 use tokio::sync::{broadcast, watch};
 
 pub use demo::LiveError;
@@ -26,6 +26,8 @@ pub use demo::LiveError;
 /// Messages buffered for a slow viewer; past this it skips ahead. At 10
 /// chart frames a second this is 25 s of room traffic.
 const ROOM_BUFFER: usize = 256;
+/// Demo console lines a late page is shown.
+const RECENT_LINES: usize = 50;
 
 /// Every room with live pages, by room id.
 #[derive(Default)]
@@ -86,6 +88,8 @@ struct Presence {
 
 #[derive(Default)]
 struct Live {
+    /// The demo console's latest lines, for pages that open late.
+    recent: std::collections::VecDeque<ConsoleLine>,
     position: Option<Place>,
     pace: Option<Place>,
     presence: HashMap<String, Presence>,
@@ -151,6 +155,23 @@ impl LiveRoom {
             // No pages open is fine.
             let _ = self.tx.send(Utf8Bytes::from(text));
         }
+    }
+
+    /// A line of the demo console: remembered for late pages, and sent.
+    pub fn console(&self, line: ConsoleLine) {
+        {
+            let mut live = self.live();
+            if live.recent.len() == RECENT_LINES {
+                live.recent.pop_front();
+            }
+            live.recent.push_back(line.clone());
+        }
+        self.publish(&RoomServerMessage::Console { line });
+    }
+
+    /// The demo console's latest lines, oldest first.
+    pub fn recent_console(&self) -> Vec<ConsoleLine> {
+        self.live().recent.iter().cloned().collect()
     }
 
     pub fn position(&self) -> Option<Place> {

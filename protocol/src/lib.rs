@@ -41,7 +41,7 @@ pub use live::{
 pub use reply::{format_cli, format_cli_for, output_mode, OutputMode, Reply};
 pub use rooms::{
     Board, BoardRow, BoardSummary, ClassExport, ExportRow, ExportScore, HandChange, Hands,
-    JoinRoom, MyRoom, NewRoom, RaisedHand, RoomCreated, RoomJoined, RoomLock,
+    JoinRoom, MyRoom, NewRoom, RaisedHand, RoomCreated, RoomInfo, RoomJoined, RoomLock,
 };
 pub use session::{
     BlockLine, ClientMessage, ExecRequest, ExecResponse, Notice, NoticeKind, ServerMessage,

@@ -170,6 +170,13 @@ pub enum RoomServerMessage {
         pace: Option<Place>,
         /// Whether this learner follows (learners start following).
         following: bool,
+        /// Whether this learner's hand is raised.
+        #[serde(default)]
+        hand_raised: bool,
+        /// The demo console's latest lines, oldest first, so a page that
+        /// opens late (the projector) shows what was just typed.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        console: Vec<ConsoleLine>,
     },
     Ack {
         seq: u64,

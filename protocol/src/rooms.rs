@@ -28,6 +28,21 @@ pub struct RoomCreated {
     pub join_url: String,
 }
 
+/// `GET /api/rooms/{id}` (instructor) → 200: the room as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    pub room: String,
+    pub name: String,
+    pub code: String,
+    pub join_url: String,
+    pub lessons: Vec<String>,
+    pub locked: bool,
+    pub ended: bool,
+    pub capacity: u32,
+    /// Learners on the roster.
+    pub learners: u32,
+}
+
 /// `POST /api/rooms/join` body (learner bearer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinRoom {

@@ -23,7 +23,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use protocol::{ErrorCode, JoinRoom, NewRoom, RoomCreated, RoomJoined, RoomLock};
+use protocol::{ErrorCode, JoinRoom, NewRoom, RoomCreated, RoomInfo, RoomJoined, RoomLock};
 
 use super::auth::{BearerInstructor, BearerLearner};
 use super::body::{bad_request, json_body as body, refuse};
@@ -135,6 +135,29 @@ pub async fn create(
             code: room.code,
         }),
     ))
+}
+
+/// `GET /api/rooms/{id}` → 200: the room as it stands (the instructor's
+/// screen and the projector read the code and the lock from here).
+pub async fn info(
+    State(state): State<AppState>,
+    _: BearerInstructor,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<RoomInfo>, HttpError> {
+    let room = find(&state, &id).await?;
+    let learners = state.control.roster(&room.id).await?.len();
+    Ok(Json(RoomInfo {
+        join_url: format!("{}/join#{}", origin(&headers, state.listen), room.code),
+        learners: u32::try_from(learners).unwrap_or(u32::MAX),
+        room: room.id,
+        name: room.name,
+        code: room.code,
+        lessons: room.lessons,
+        locked: room.locked,
+        ended: room.ended,
+        capacity: room.capacity,
+    }))
 }
 
 /// `POST /api/rooms/join` `{"code", "name"}` → 200 `{"room"}`.

@@ -135,14 +135,15 @@ async fn tap_events(room: Weak<LiveRoom>, mut events: broadcast::Receiver<Sessio
             Err(broadcast::error::RecvError::Closed) => return,
         };
         let Some(room) = room.upgrade() else { return };
-        let message = match event {
+        match event {
             SessionEvent::Ended => return,
-            other => match console_message(other) {
-                Some(message) => message,
-                None => continue,
-            },
-        };
-        room.publish(&message);
+            SessionEvent::Notice { notice } => room.publish(&RoomServerMessage::Notice { notice }),
+            other => {
+                if let Some(line) = console_line(other) {
+                    room.console(line);
+                }
+            }
+        }
     }
 }
 
@@ -165,13 +166,6 @@ pub(super) fn console_line(event: SessionEvent) -> Option<ConsoleLine> {
             is_error: true,
         }),
         SessionEvent::Notice { .. } | SessionEvent::Ended => None,
-    }
-}
-
-fn console_message(event: SessionEvent) -> Option<RoomServerMessage> {
-    match event {
-        SessionEvent::Notice { notice } => Some(RoomServerMessage::Notice { notice }),
-        other => console_line(other).map(|line| RoomServerMessage::Console { line }),
     }
 }
 

@@ -124,6 +124,14 @@ pub async fn serve(
         }
         Who::Instructor => false,
     };
+    let hand_raised = match &who {
+        Who::Learner(learner) => state
+            .control
+            .raised_hands(&room_id)
+            .await
+            .is_ok_and(|hands| hands.iter().any(|(id, _)| *id == learner.id)),
+        Who::Instructor => false,
+    };
     let welcome = RoomServerMessage::Welcome {
         room: room_id,
         name,
@@ -131,6 +139,8 @@ pub async fn serve(
         position: room.position(),
         pace: room.pace(),
         following,
+        hand_raised,
+        console: room.recent_console(),
     };
     if send(&mut socket, &welcome).await {
         let requests = Requests::new(state, room.clone(), who.clone(), ip);

@@ -63,6 +63,27 @@ async fn hello_decides_who_speaks_and_strangers_are_refused() {
         }
         other => panic!("expected a welcome, got {other:?}"),
     }
+    // A raised hand is part of the welcome, so a reloaded page shows it.
+    let raised = app
+        .http
+        .post(format!("{}/api/rooms/{}/hand", app.base, room.room))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"raised": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raised.status(), 204);
+    let (_, welcome) = app.room_socket(&room.room, &token).await;
+    assert!(
+        matches!(
+            welcome,
+            S::Welcome {
+                hand_raised: true,
+                ..
+            }
+        ),
+        "{welcome:?}"
+    );
     let (_, welcome) = app.room_socket(&room.room, INSTRUCTOR_TOKEN).await;
     assert!(matches!(
         welcome,
@@ -221,6 +242,16 @@ async fn the_demo_console_reaches_every_page_as_it_happens() {
 
     assert_eq!(app.exec(&demo, "SET greeting hello").await.text, "OK");
     app.exec_raw(&demo, "NOSUCHCOMMAND").await;
+    // A page that opens late is shown the latest lines.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (_, welcome) = app.room_socket(&room.room, &ada).await;
+    match welcome {
+        S::Welcome { console, .. } => {
+            let lines: Vec<&str> = console.iter().map(|l| l.line.as_str()).collect();
+            assert_eq!(lines, ["SET greeting hello", "NOSUCHCOMMAND"]);
+        }
+        other => panic!("expected a welcome, got {other:?}"),
+    }
     for page in [&mut ada_page, &mut instructor] {
         let ok = page
             .wait_for(|m| match m {
@@ -583,6 +614,23 @@ async fn ending_the_room_closes_its_pages_and_the_qr_and_exports_are_there_befor
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+
+    let info: protocol::RoomInfo = app
+        .get_json_as(INSTRUCTOR_TOKEN, &format!("/api/rooms/{}", room.room))
+        .await;
+    assert_eq!(
+        (info.code.as_str(), info.learners, info.locked),
+        (room.code.as_str(), 1, false)
+    );
+    assert_eq!(info.join_url, room.join_url);
+    let as_learner = app
+        .http
+        .get(format!("{}/api/rooms/{}", app.base, room.room))
+        .bearer_auth(&ada)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_learner.status(), 403);
 
     let qr = app.get(&format!("/api/rooms/{}/qr.svg", room.room)).await;
     assert_eq!(qr.status(), 200);
