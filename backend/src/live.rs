@@ -105,6 +105,8 @@ pub struct LiveRoom {
     ended: watch::Sender<bool>,
     /// Learners the instructor removed: their pages close.
     removed: broadcast::Sender<String>,
+    /// Learners connected and following, for the instructor.
+    presence: watch::Sender<(u32, u32)>,
 }
 
 impl LiveRoom {
@@ -117,6 +119,7 @@ impl LiveRoom {
             autoplay: Mutex::new(None),
             ended: watch::Sender::new(false),
             removed: broadcast::channel(16).0,
+            presence: watch::Sender::new((0, 0)),
         }
     }
 
@@ -247,10 +250,15 @@ impl LiveRoom {
                 (c + 1, f + u32::from(p.following))
             })
         };
-        self.publish(&RoomServerMessage::Presence {
-            connected,
-            following,
-        });
+        self.presence.send_replace((connected, following));
+    }
+
+    /// (connected, following), for the instructor's sockets. A `watch`,
+    /// not the room stream: only the instructor reads it, and a burst of
+    /// arrivals collapses into the latest count instead of filling every
+    /// learner's buffer with messages they ignore.
+    pub fn presence(&self) -> watch::Receiver<(u32, u32)> {
+        self.presence.subscribe()
     }
 
     /// Starts autoplay, stopping any that runs.

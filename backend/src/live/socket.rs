@@ -196,6 +196,8 @@ async fn run(socket: &mut WebSocket, room: &Arc<LiveRoom>, mut requests: Request
     let mut stream = room.subscribe();
     let mut ended = room.ended();
     let mut removals = room.removals();
+    let mut presence = room.presence();
+    presence.mark_changed();
     let (answers_tx, mut answers) = mpsc::channel(ANSWERS);
     let mut tick = tokio::time::interval(PING_EVERY);
     tick.tick().await;
@@ -248,6 +250,11 @@ async fn run(socket: &mut WebSocket, room: &Arc<LiveRoom>, mut requests: Request
                 let error = refusal(ErrorCode::Forbidden, "The instructor removed you from this class.");
                 let _ = send(socket, &RoomServerMessage::Error { seq: 0, error }).await;
                 false
+            }
+            // Only the instructor is told who is connected and follows.
+            Ok(()) = presence.changed(), if matches!(who, Who::Instructor) => {
+                let (connected, following) = *presence.borrow_and_update();
+                send(socket, &RoomServerMessage::Presence { connected, following }).await
             }
             _ = tick.tick() => socket.send(Message::Ping(Vec::new().into())).await.is_ok(),
         };

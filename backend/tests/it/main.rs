@@ -30,6 +30,7 @@ mod learners;
 mod lesson_blocks;
 mod lessons;
 mod lessons_e2e;
+mod room_fanout;
 mod room_restart;
 mod room_socket;
 mod rooms;

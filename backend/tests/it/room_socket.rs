@@ -172,6 +172,19 @@ async fn follow_me_moves_followers_and_the_board_shows_who_follows() {
     let mut ada_page = app.room_member(&room.room, &ada).await;
     let mut bob_page = app.room_member(&room.room, &bob).await;
     bob_page.ack(|seq| C::Follow { seq, on: false }).await;
+    // The instructor is told who is connected and follows.
+    instructor
+        .wait_for(|m| {
+            matches!(
+                m,
+                S::Presence {
+                    connected: 2,
+                    following: 1
+                }
+            )
+            .then_some(())
+        })
+        .await;
 
     let place = first_step(&app, "sets");
     let to = place.clone();
@@ -303,21 +316,7 @@ async fn a_scenario_runs_once_and_every_page_gets_the_same_frames() {
         .await;
     let mut seen = Vec::new();
     for page in &mut pages {
-        let mut frames = Vec::new();
-        loop {
-            let frame = page
-                .wait_for(|m| match m {
-                    S::Frame { frame } => Some(frame),
-                    _ => None,
-                })
-                .await;
-            let done = matches!(frame, protocol::ChartFrame::Done { .. });
-            frames.push(frame);
-            if done {
-                break;
-            }
-        }
-        seen.push(frames);
+        seen.push(page.frames_until_done().await);
     }
     assert!(seen[0].len() > 3, "frames flowed: {}", seen[0].len());
     assert_eq!(

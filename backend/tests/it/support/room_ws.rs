@@ -117,6 +117,37 @@ impl RoomClient {
         }
     }
 
+    /// The next `count` messages `pick` accepts, in order, skipping others.
+    pub async fn collect<T>(
+        &mut self,
+        count: usize,
+        mut pick: impl FnMut(RoomServerMessage) -> Option<T>,
+    ) -> Vec<T> {
+        let mut found = Vec::with_capacity(count);
+        while found.len() < count {
+            found.push(self.wait_for(&mut pick).await);
+        }
+        found
+    }
+
+    /// Every chart frame up to and including the scenario's `Done`.
+    pub async fn frames_until_done(&mut self) -> Vec<protocol::ChartFrame> {
+        let mut frames = Vec::new();
+        loop {
+            let frame = self
+                .wait_for(|m| match m {
+                    RoomServerMessage::Frame { frame } => Some(frame),
+                    _ => None,
+                })
+                .await;
+            let done = matches!(frame, protocol::ChartFrame::Done { .. });
+            frames.push(frame);
+            if done {
+                return frames;
+            }
+        }
+    }
+
     /// Sends a request (its `seq` set by `make`) and returns the answer
     /// with that `seq`.
     pub async fn request(
