@@ -15,6 +15,16 @@ pub fn micros(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
+/// The nearest-rank percentile `p` (0 to 100) of `sorted`, 0 when empty:
+/// the one definition every benchmark's table uses.
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
 #[derive(Default)]
 pub struct Metrics {
     commands: AtomicU64,

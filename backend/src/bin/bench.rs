@@ -3,7 +3,7 @@
 //! endpoint against webdis under wrk. Prints a markdown table for
 //! docs/benchmarks.md. Run with `cargo run --release --bin redis-tutor-bench`.
 
-use backend::metrics::micros;
+use backend::metrics::{micros, percentile};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -22,14 +22,6 @@ const SESSIONS: usize = 20;
 const ROUND_TRIPS: usize = 20_000;
 const WRK_SECONDS: &str = "5s";
 const DECISIONS: u64 = 200_000;
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 fn summary(mut samples: Vec<u64>) -> (u64, u64) {
     samples.sort_unstable();

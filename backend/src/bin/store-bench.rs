@@ -17,10 +17,7 @@ const SEQUENTIAL: usize = 20;
 const CONCURRENT: usize = 32;
 const ROUNDS: usize = 4;
 
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted.get(rank).copied().unwrap_or(0)
-}
+use backend::metrics::percentile;
 
 async fn open(engine: &Engine, dir: &std::path::Path, fsync: &'static str) -> Arc<ControlStore> {
     ControlStore::open(StoreConfig {

@@ -31,11 +31,7 @@ pub struct Latency {
 
 /// Nearest-rank percentile of sorted microseconds, in ms.
 fn percentile_ms(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
+    backend::metrics::percentile(sorted, p) as f64 / 1000.0
 }
 
 fn median_ms(mut us: Vec<u64>) -> f64 {
