@@ -6,6 +6,8 @@
 pub mod blocks;
 mod front_matter;
 pub mod lint;
+#[cfg(test)]
+mod properties;
 mod render;
 pub mod runner;
 mod summary;
