@@ -31,6 +31,14 @@ pub const DEFAULT_MAX_SANDBOXES: usize = 200;
 pub const DEFAULT_SANDBOXES_PER_IP: usize = 3;
 pub const DEFAULT_SPAWNS_PER_MIN_PER_IP: u32 = 10;
 pub const DEFAULT_SPAWNS_PER_SEC: u32 = 20;
+/// How long a new learner waits in line for a sandbox when the host is
+/// full, in seconds, before being asked to come back (a 429 with
+/// `Retry-After`); the browser then retries by itself.
+pub const DEFAULT_ADMISSION_WAIT_SECS: u64 = 20;
+/// Learners waiting in line at most; past this the answer is at once.
+pub const DEFAULT_ADMISSION_QUEUE: usize = 1_000;
+/// The `Retry-After` of a full host, in seconds.
+pub const FULL_RETRY_AFTER_SECS: u32 = 5;
 pub const DEFAULT_MEMORY_LIMIT_MB: u64 = 64;
 pub const DEFAULT_MEMORY_HOST_PERCENT: u8 = 75;
 pub const DEFAULT_SANDBOX_CLIENTS: u32 = 20;
@@ -134,6 +142,13 @@ pub struct SandboxLimits {
     /// Sandbox resets (fresh sandboxes for a live session) per minute per client IP.
     #[arg(long, env = "REDIS_TUTOR_RESETS_PER_MIN_PER_IP", default_value_t = DEFAULT_RESETS_PER_MIN_PER_IP)]
     pub resets_per_min_per_ip: u32,
+    /// Seconds a new learner waits in line for a sandbox when the host is
+    /// full (first come, first served) before a 429 asks them to retry.
+    #[arg(long, env = "REDIS_TUTOR_ADMISSION_WAIT_SECS", default_value_t = DEFAULT_ADMISSION_WAIT_SECS)]
+    pub admission_wait_secs: u64,
+    /// Learners waiting in line at most; more are answered at once.
+    #[arg(long, env = "REDIS_TUTOR_ADMISSION_QUEUE", default_value_t = DEFAULT_ADMISSION_QUEUE)]
+    pub admission_queue: usize,
     /// Open WebSockets per session.
     #[arg(long, env = "REDIS_TUTOR_SOCKETS_PER_SESSION", default_value_t = DEFAULT_SOCKETS_PER_SESSION)]
     pub sockets_per_session: usize,
@@ -185,6 +200,8 @@ impl Default for SandboxLimits {
             memory_host_percent: DEFAULT_MEMORY_HOST_PERCENT,
             sandbox_clients: DEFAULT_SANDBOX_CLIENTS,
             resets_per_min_per_ip: DEFAULT_RESETS_PER_MIN_PER_IP,
+            admission_wait_secs: DEFAULT_ADMISSION_WAIT_SECS,
+            admission_queue: DEFAULT_ADMISSION_QUEUE,
             sockets_per_session: DEFAULT_SOCKETS_PER_SESSION,
             sockets_per_ip: DEFAULT_SOCKETS_PER_IP,
             header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,

@@ -17,7 +17,7 @@ pub enum SandboxError {
     Spawn(String),
     #[error("could not connect to the sandbox: {0}")]
     Connect(redis::RedisError),
-    #[error("the server is at its limit of {0} sandboxes; try again in a few minutes")]
+    #[error("The class is full: all {0} sandboxes on this server are in use and the line for the next one is long. Trying again in {secs} s (the page does it by itself).", secs = crate::limits::FULL_RETRY_AFTER_SECS)]
     Capacity(usize),
     #[error("sandboxes are starting too fast on this server; try again in a second")]
     SpawnRate,

@@ -35,11 +35,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         LineTooLong | ReplyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnreadableReply => StatusCode::UNPROCESSABLE_ENTITY,
-        RateLimited | SpawnRate | TooManySandboxes | TooManySockets => {
+        RateLimited | SpawnRate | TooManySandboxes | TooManySockets | ServerFull => {
             StatusCode::TOO_MANY_REQUESTS
         }
         Busy | RoomFull => StatusCode::CONFLICT,
-        SandboxRestarted | SandboxUnavailable | ServerFull | ShuttingDown | StoreUnavailable => {
+        SandboxRestarted | SandboxUnavailable | ShuttingDown | StoreUnavailable => {
             StatusCode::SERVICE_UNAVAILABLE
         }
         InvalidArguments | InvalidRepeat | EmptyLine | TooManyArguments | InvalidRequest
@@ -52,6 +52,15 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         CommandRefused | SubcommandRefused | ConfigRefused | InfoRefused | BlockingForever
         | BlockingTimeout | TransactionFull => StatusCode::FORBIDDEN,
         ConnectionLost | NotConnected | Unknown => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Seconds a client should wait before trying again, for refusals that
+/// pass by themselves (the browser counts them down and retries).
+pub fn retry_after(code: ErrorCode) -> Option<u32> {
+    match code {
+        ErrorCode::ServerFull => Some(crate::limits::FULL_RETRY_AFTER_SECS),
+        _ => None,
     }
 }
 
@@ -76,6 +85,15 @@ impl HttpError {
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let code = self.code();
-        (status_of(code), Json(ApiError::new(code, self.to_string()))).into_response()
+        let body = Json(ApiError::new(code, self.to_string()));
+        match retry_after(code) {
+            Some(secs) => (
+                status_of(code),
+                [(axum::http::header::RETRY_AFTER, secs.to_string())],
+                body,
+            )
+                .into_response(),
+            None => (status_of(code), body).into_response(),
+        }
     }
 }

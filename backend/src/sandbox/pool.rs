@@ -96,6 +96,8 @@ pub struct SandboxPool {
     cgroups: Option<MemoryCgroups>,
     /// Fresh sandboxes for live sessions (resets), per client address.
     respawns: PerMinute,
+    /// Learners waiting in line for a slot now.
+    waiting: AtomicUsize,
 }
 
 impl SandboxPool {
@@ -128,6 +130,7 @@ impl SandboxPool {
             closed: AtomicBool::new(false),
             spawned: AtomicU64::new(0),
             spawning: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
             cgroups,
             respawns: PerMinute::default(),
         })
@@ -147,7 +150,9 @@ impl SandboxPool {
                     return;
                 }
                 while pool.warm_count() < pool.spec.limits.pool_size {
-                    match pool.spawn_new().await {
+                    // The warm pool never waits in line: a learner
+                    // waiting for a slot gets it first.
+                    match pool.spawn_new(None).await {
                         Ok(sandbox) => {
                             // `closed` is checked under the lock that
                             // shutdown drains under, so none slips past.
@@ -190,7 +195,14 @@ impl SandboxPool {
         self.spawned.load(Ordering::Relaxed)
     }
 
-    /// A ready sandbox: a warm one if any, else a new one.
+    /// Learners waiting in line for a sandbox now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// A ready sandbox: a warm one if any, else a new one. When the host
+    /// is full it waits in line (`admission_wait_secs`; tokio's semaphore
+    /// is fair, so first come, first served) for a slot to free up.
     pub async fn acquire(&self) -> Result<Sandbox, SandboxError> {
         if self.closed.load(Ordering::Relaxed) {
             return Err(SandboxError::ShuttingDown);
@@ -202,15 +214,34 @@ impl SandboxPool {
                 return Ok(sandbox);
             }
         }
-        self.spawn_new().await
+        let wait = Duration::from_secs(self.spec.limits.admission_wait_secs);
+        self.spawn_new(Some(wait)).await
     }
 
-    async fn spawn_new(&self) -> Result<Sandbox, SandboxError> {
-        let slot = self
-            .slots
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| SandboxError::Capacity(self.spec.limits.max_sandboxes))?;
+    /// A slot now, or (with `wait`) the first one freed within `wait`, in
+    /// the order asked.
+    async fn slot(&self, wait: Option<Duration>) -> Result<OwnedSemaphorePermit, SandboxError> {
+        let full = || SandboxError::Capacity(self.spec.limits.max_sandboxes);
+        if let Ok(slot) = self.slots.clone().try_acquire_owned() {
+            return Ok(slot);
+        }
+        let Some(wait) = wait else {
+            return Err(full());
+        };
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.spec.limits.admission_queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(full());
+        }
+        let slot = tokio::time::timeout(wait, self.slots.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match slot {
+            Ok(Ok(slot)) => Ok(slot),
+            _ => Err(full()),
+        }
+    }
+
+    async fn spawn_new(&self, wait: Option<Duration>) -> Result<Sandbox, SandboxError> {
+        let slot = self.slot(wait).await?;
         self.check_spawn_rate()?;
         self.spawning.fetch_add(1, Ordering::SeqCst);
         let process = match self.spawn_process().await {

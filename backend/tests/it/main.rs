@@ -1,5 +1,6 @@
 //! Integration tests: one binary, real engine, real HTTP, real browser.
 
+mod admission_full;
 mod api;
 mod browser;
 mod chaos;
