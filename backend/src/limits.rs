@@ -37,6 +37,10 @@ pub const DEFAULT_SPAWNS_PER_SEC: u32 = 20;
 pub const DEFAULT_ADMISSION_WAIT_SECS: u64 = 20;
 /// Learners waiting in line at most; past this the answer is at once.
 pub const DEFAULT_ADMISSION_QUEUE: usize = 1_000;
+/// On a full host with learners waiting, a session idle this long (in
+/// seconds) gives way: its data is saved, its sandbox goes to the first
+/// in line, and its data comes back when its learner returns.
+pub const DEFAULT_GIVE_WAY_IDLE_SECS: u64 = 120;
 /// The `Retry-After` of a full host, in seconds.
 pub const FULL_RETRY_AFTER_SECS: u32 = 5;
 pub const DEFAULT_MEMORY_LIMIT_MB: u64 = 64;
@@ -149,6 +153,10 @@ pub struct SandboxLimits {
     /// Learners waiting in line at most; more are answered at once.
     #[arg(long, env = "REDIS_TUTOR_ADMISSION_QUEUE", default_value_t = DEFAULT_ADMISSION_QUEUE)]
     pub admission_queue: usize,
+    /// Seconds idle after which a learner's sandbox gives way to someone
+    /// waiting on a full host (its data is saved and restored on return).
+    #[arg(long, env = "REDIS_TUTOR_GIVE_WAY_IDLE_SECS", default_value_t = DEFAULT_GIVE_WAY_IDLE_SECS)]
+    pub give_way_idle_secs: u64,
     /// Open WebSockets per session.
     #[arg(long, env = "REDIS_TUTOR_SOCKETS_PER_SESSION", default_value_t = DEFAULT_SOCKETS_PER_SESSION)]
     pub sockets_per_session: usize,
@@ -202,6 +210,7 @@ impl Default for SandboxLimits {
             resets_per_min_per_ip: DEFAULT_RESETS_PER_MIN_PER_IP,
             admission_wait_secs: DEFAULT_ADMISSION_WAIT_SECS,
             admission_queue: DEFAULT_ADMISSION_QUEUE,
+            give_way_idle_secs: DEFAULT_GIVE_WAY_IDLE_SECS,
             sockets_per_session: DEFAULT_SOCKETS_PER_SESSION,
             sockets_per_ip: DEFAULT_SOCKETS_PER_IP,
             header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,

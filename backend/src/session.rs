@@ -10,6 +10,7 @@
 pub mod convert;
 mod errors;
 mod link;
+pub mod park;
 mod rate;
 pub mod registry;
 
@@ -50,6 +51,9 @@ pub struct Session {
     events: broadcast::Sender<SessionEvent>,
     /// Recent errors, counted as they pass through `emit`.
     errors: Mutex<errors::ErrorLog>,
+    /// A notice for the first console that subscribes (data brought back
+    /// after giving way).
+    greeting: Mutex<Option<Notice>>,
     /// Lessons whose starting data was loaded, with the sandbox (pid) it
     /// was loaded into: a reset or restart forgets it.
     prepared: Mutex<Vec<(String, u32)>>,
@@ -87,6 +91,7 @@ impl Session {
             pid: AtomicU32::new(pid),
             events,
             errors: Mutex::default(),
+            greeting: Mutex::default(),
             prepared: Mutex::new(Vec::new()),
             had_socket: AtomicBool::new(false),
             room_admitted: AtomicBool::new(false),
@@ -158,9 +163,22 @@ impl Session {
         }
     }
 
-    /// The session's event stream (see the module comment).
+    /// The session's event stream (see the module comment). A greeting
+    /// waiting for the first console is sent as soon as one subscribes.
     pub fn subscribe(&self) -> broadcast::Receiver<SessionEvent> {
-        self.events.subscribe()
+        let receiver = self.events.subscribe();
+        let greeting = self.greeting.lock().ok().and_then(|mut g| g.take());
+        if let Some(notice) = greeting {
+            self.emit(SessionEvent::Notice { notice });
+        }
+        receiver
+    }
+
+    /// Says `notice` to the first console that opens.
+    pub fn greet(&self, notice: Notice) {
+        if let Ok(mut greeting) = self.greeting.lock() {
+            *greeting = Some(notice);
+        }
     }
 
     pub fn emit(&self, event: SessionEvent) {

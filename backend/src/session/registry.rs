@@ -6,6 +6,7 @@
 //! under the per-address reset budget.
 
 mod counter;
+mod give_way;
 mod sockets;
 
 use crate::control::learners::LearnerRef;
@@ -68,6 +69,8 @@ pub struct SessionRegistry {
     ending: Counter<IpAddr>,
     sockets: sockets::SocketCounts,
     pool: Arc<SandboxPool>,
+    /// Data of learners whose sandbox gave way, until they return.
+    parked: give_way::ParkedData,
 }
 
 fn new_session_id() -> Result<String, SandboxError> {
@@ -82,6 +85,7 @@ impl SessionRegistry {
             ending: Counter::default(),
             sockets: sockets::SocketCounts::default(),
             pool,
+            parked: give_way::ParkedData::default(),
         })
     }
 
@@ -154,6 +158,7 @@ impl SessionRegistry {
         }
         let id = new_session_id()?;
         let session = Arc::new(Session::start(id.clone(), ip, self.pool.clone(), learner).await?);
+        self.bring_back(&session).await;
         if matches!(admission, Admission::Room { .. }) {
             session.mark_room_admitted();
         }
@@ -242,6 +247,7 @@ impl SessionRegistry {
 
     /// Ends sessions idle or alive too long; returns how many.
     pub async fn reap_once(&self) -> usize {
+        self.give_way().await;
         let limits = &self.pool.spec().limits;
         let expired: Vec<String> = self
             .sessions
