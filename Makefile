@@ -5,7 +5,7 @@ SHELL := /bin/bash
 TOOLS ?= $(HOME)/.local/share/redis-tutor
 export PATH := $(TOOLS)/bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test setup frontend backend lint
+.PHONY: run test setup frontend backend lint fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -32,3 +32,11 @@ test: lint frontend
 	set -o pipefail; cargo test --workspace --exclude frontend 2>&1 | tee target/test-output.log
 	set -o pipefail; cargo test -p frontend --lib 2>&1 | tee -a target/test-output.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.log
+
+# The property tests with many more cases than `make test` runs (the
+# cases per property come from FUZZ_CASES; a failure prints the shrunk
+# input).
+FUZZ_CASES ?= 20000
+fuzz: setup
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --release -p protocol --test properties
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --release -p backend --lib properties

@@ -9,9 +9,15 @@ use protocol::{
     RoomServerMessage, ServerMessage,
 };
 
+/// 256 cases per property in `make test`; `make fuzz` sets
+/// `PROPTEST_CASES` for many more.
 fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(256);
     ProptestConfig {
-        cases: 256,
+        cases,
         ..ProptestConfig::default()
     }
 }
