@@ -75,8 +75,11 @@ impl ClassState {
             RoomServerMessage::Welcome {
                 position,
                 following,
+                hand_raised,
                 ..
             } => {
+                // The hand as the server keeps it (raised before a reload).
+                self.hand_raised.set(*hand_raised);
                 // A reconnect to an unchanged place must not scroll the page.
                 let moved = live.position.get_untracked() != *position;
                 if let (true, true, Some(place)) = (moved, *following, position) {

@@ -1,14 +1,12 @@
 //! What the instructor's browser keeps: the instructor key in
-//! sessionStorage (gone with the tab, and never left in the address bar),
-//! the current room in localStorage, and that room's code and join link
-//! (no message carries them again, and the projector shows them).
+//! sessionStorage (gone with the tab, and never left in the address bar)
+//! and the current room in localStorage. The room's code and join link are
+//! read from the server (`GET /api/rooms/{id}`), so nothing else is kept.
 
 use gloo::storage::{LocalStorage, SessionStorage, Storage};
-use protocol::RoomCreated;
 
 const KEY_KEY: &str = "redis-tutor.instructor";
 const ROOM_KEY: &str = "redis-tutor.instructor-room";
-const CREATED_KEY: &str = "redis-tutor.instructor-room-created";
 
 /// A stored string, whether written by this app (as JSON) or by hand (as
 /// is, in a browser test or the devtools).
@@ -56,19 +54,6 @@ pub fn room(from_query: Option<String>) -> Option<String> {
 /// Makes `room` this browser's current room.
 pub fn set_room(room: &str) {
     let _ = LocalStorage::set(ROOM_KEY, room);
-}
-
-/// A room just created: current from now on, with its code and link.
-pub fn remember_created(created: &RoomCreated) {
-    set_room(&created.room);
-    let _ = LocalStorage::set(CREATED_KEY, created);
-}
-
-/// The code and join link of `room`, if this browser created it.
-pub fn created(room: &str) -> Option<RoomCreated> {
-    LocalStorage::get::<RoomCreated>(CREATED_KEY)
-        .ok()
-        .filter(|c| c.room == room)
 }
 
 /// The room ended: forget it as the current one.

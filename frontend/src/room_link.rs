@@ -246,6 +246,18 @@ fn is_final(code: ErrorCode) -> bool {
     )
 }
 
+/// The server's own word (no request's answer: `seq` 0) that this socket
+/// may not stay, such as the instructor removing the learner: the socket
+/// closes after it, and saying hello again would be refused too.
+fn standing_refusal(message: &RoomServerMessage) -> Option<&str> {
+    match message {
+        RoomServerMessage::Error { seq: 0, error } if is_final(error.code) => {
+            Some(error.message.as_str())
+        }
+        _ => None,
+    }
+}
+
 /// Keeps the socket up until the room ends, the server refuses us or the
 /// owner closes it.
 async fn run(
@@ -343,6 +355,9 @@ async fn live(
                     }
                     other => {
                         if let Some(pushed) = inner.resolve(other) {
+                            if let Some(why) = standing_refusal(&pushed) {
+                                return Outcome::Refused(why.to_owned());
+                            }
                             on_message(pushed);
                         }
                     }
@@ -380,6 +395,28 @@ mod tests {
         assert_eq!(backoff_ms(5), RETRY_MAX_MS);
         assert_eq!(backoff_ms(60), RETRY_MAX_MS);
         assert_eq!(backoff_ms(u32::MAX), RETRY_MAX_MS);
+    }
+
+    fn error(seq: u64, code: ErrorCode) -> RoomServerMessage {
+        RoomServerMessage::Error {
+            seq,
+            error: local_error(code, "The instructor removed you from this class."),
+        }
+    }
+
+    #[test]
+    fn a_removal_after_the_welcome_stops_the_retries_with_its_sentence() {
+        assert_eq!(
+            standing_refusal(&error(0, ErrorCode::Forbidden)),
+            Some("The instructor removed you from this class.")
+        );
+    }
+
+    #[test]
+    fn a_refused_request_or_a_passing_error_keeps_the_socket() {
+        assert_eq!(standing_refusal(&error(7, ErrorCode::Forbidden)), None);
+        assert_eq!(standing_refusal(&error(0, ErrorCode::ShuttingDown)), None);
+        assert_eq!(standing_refusal(&RoomServerMessage::Ended), None);
     }
 
     #[test]

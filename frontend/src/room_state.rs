@@ -54,6 +54,17 @@ pub fn push_capped<T>(items: &mut Vec<T>, item: T, cap: usize) {
     }
 }
 
+/// How many of `backlog`'s lines (the demo console's latest, as a welcome
+/// brings them) the page already shows: the longest start of `backlog`
+/// that `shown` ends with. A page that reconnects after a blip appends
+/// only what was typed while it was away; a fresh page shows it all.
+pub fn backlog_overlap(shown: &[ConsoleLine], backlog: &[ConsoleLine]) -> usize {
+    (1..=shown.len().min(backlog.len()))
+        .rev()
+        .find(|&k| shown.ends_with(&backlog[..k]))
+        .unwrap_or(0)
+}
+
 /// Whether `frame` belongs to a run the charts draw over time (its first
 /// one starts the chart afresh), rather than a one-off measurement.
 pub fn is_run_frame(frame: &ChartFrame) -> bool {
@@ -160,6 +171,7 @@ impl RoomState {
                 position,
                 pace,
                 following,
+                console,
                 ..
             } => {
                 self.name.set(Some(name));
@@ -167,15 +179,10 @@ impl RoomState {
                 self.position.set(position);
                 self.pace.set(pace);
                 self.following.set(following);
+                self.catch_up(console);
             }
             RoomServerMessage::Goto { place } => self.position.set(Some(place)),
-            RoomServerMessage::Console { line } => {
-                let line = LiveLine {
-                    id: self.next_id(),
-                    line,
-                };
-                self.lines.update(|all| push_capped(all, line, LINES_KEPT));
-            }
+            RoomServerMessage::Console { line } => self.push_line(line),
             RoomServerMessage::Frame { frame } => self.feed(frame),
             RoomServerMessage::Reveal { lesson, task } => self.revealed.update(|all| {
                 if !all.iter().any(|(l, t)| *l == lesson && *t == task) {
@@ -213,6 +220,26 @@ impl RoomState {
         }
     }
 
+    fn push_line(&self, line: ConsoleLine) {
+        let line = LiveLine {
+            id: self.next_id(),
+            line,
+        };
+        self.lines.update(|all| push_capped(all, line, LINES_KEPT));
+    }
+
+    /// Shows the demo console's latest lines that this page has not shown.
+    fn catch_up(&self, backlog: Vec<ConsoleLine>) {
+        let shown: Vec<ConsoleLine> = self
+            .lines
+            .try_with_untracked(|all| all.iter().map(|l| l.line.clone()).collect())
+            .unwrap_or_default();
+        let known = backlog_overlap(&shown, &backlog);
+        for line in backlog.into_iter().skip(known) {
+            self.push_line(line);
+        }
+    }
+
     /// The demo sandbox's frames reach the charts as the page's own would;
     /// the first frame of a run clears the last run's.
     fn feed(&self, frame: ChartFrame) {
@@ -244,6 +271,37 @@ mod tests {
         assert_eq!(items, vec![2, 3, 4]);
         push_capped(&mut items, 5, 10);
         assert_eq!(items, vec![2, 3, 4, 5]);
+    }
+
+    fn lines(texts: &[&str]) -> Vec<ConsoleLine> {
+        texts
+            .iter()
+            .map(|t| ConsoleLine {
+                line: (*t).to_owned(),
+                text: "OK".to_owned(),
+                is_error: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fresh_page_shows_the_whole_backlog() {
+        assert_eq!(backlog_overlap(&[], &lines(&["a", "b"])), 0);
+    }
+
+    #[test]
+    fn a_reconnected_page_adds_only_what_it_missed() {
+        let shown = lines(&["x", "a", "b"]);
+        assert_eq!(backlog_overlap(&shown, &lines(&["a", "b", "c"])), 2);
+        assert_eq!(backlog_overlap(&shown, &lines(&["a", "b"])), 2);
+    }
+
+    #[test]
+    fn a_backlog_unlike_the_page_is_shown_in_full() {
+        // Everything shown scrolled out of the server's backlog, or the
+        // server restarted with an empty one.
+        assert_eq!(backlog_overlap(&lines(&["a"]), &lines(&["b", "c"])), 0);
+        assert_eq!(backlog_overlap(&lines(&["a"]), &[]), 0);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use gloo::net::http::{Request, RequestBuilder, Response};
 use protocol::{
     Board, ExecRequest, ExecResponse, HandChange, Hands, JoinRoom, MyRoom, NewRoom, RoomCreated,
-    RoomJoined, RoomLock,
+    RoomInfo, RoomJoined, RoomLock,
 };
 use serde::Serialize;
 
@@ -68,9 +68,14 @@ async fn send(
 /// No body: the type `send` needs for its `None`.
 const NO_BODY: Option<&()> = None;
 
-fn room_path(room: &str, rest: &str) -> String {
+/// `/api/rooms/{id}`, the id encoded.
+fn room_root(room: &str) -> String {
     let room: String = js_sys::encode_uri_component(room).into();
-    format!("/api/rooms/{room}/{rest}")
+    format!("/api/rooms/{room}")
+}
+
+fn room_path(room: &str, rest: &str) -> String {
+    format!("{}/{rest}", room_root(room))
 }
 
 /// `POST /api/rooms` → 201.
@@ -112,6 +117,13 @@ pub async fn mine() -> Result<Option<MyRoom>, ApiFailure> {
 pub async fn set_hand(room: &str, raised: bool) -> Result<(), ApiFailure> {
     let request = learner_bearer(Request::post(&room_path(room, "hand")))?;
     send(request, Some(&HandChange { raised })).await.map(drop)
+}
+
+/// `GET /api/rooms/{id}`: the room as it stands (its code, join link and
+/// lock), for any screen holding the instructor key.
+pub async fn info(key: &str, room: &str) -> Result<RoomInfo, ApiFailure> {
+    let request = bearer(Request::get(&room_root(room)), key);
+    read_body(send(request, NO_BODY).await?).await
 }
 
 /// `GET /api/rooms/{id}/board`.

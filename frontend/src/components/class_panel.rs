@@ -32,9 +32,11 @@ fn ClassPanelBody() -> impl IntoView {
             .with(|r| r.as_ref().map(|r| r.name.clone()))
             .unwrap_or_default()
     };
-    let ended = move || status.with(|s| *s == RoomStatus::Ended);
+    // Ended, or the learner removed: the status line says which, and
+    // nothing here can be sent any more.
+    let closed = move || status.with(|s| matches!(s, RoomStatus::Ended | RoomStatus::Refused(_)));
     let following = live.following;
-    let can_return = move || !following.get() && live.position.with(Option::is_some) && !ended();
+    let can_return = move || !following.get() && live.position.with(Option::is_some) && !closed();
     let raised = class.hand_raised;
     view! {
         <section class="class-panel" aria-label="Your class">
@@ -45,7 +47,7 @@ fn ClassPanelBody() -> impl IntoView {
             {move || status.with(RoomStatus::problem).map(|text| view! {
                 <p class="class-status" role="status">{text}</p>
             })}
-            <Show when=move || !ended()>
+            <Show when=move || !closed()>
                 <div class="class-actions">
                     <button
                         type="button"

@@ -6,14 +6,14 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use protocol::{NewRoom, RoomCreated};
+use protocol::NewRoom;
 
 use crate::api;
 use crate::components::class_board::ClassBoard;
 use crate::components::class_panel::RoomNotices;
 use crate::components::demo_console::DemoConsole;
 use crate::components::follow_controls::FollowControls;
-use crate::components::join_card::JoinCard;
+use crate::components::join_card::{read_room, JoinCard};
 use crate::components::scenario_controls::ScenarioControls;
 use crate::instructor_room::InstructorRoom;
 use crate::instructor_store;
@@ -81,7 +81,7 @@ fn CreateRoom(key: String, room: RwSignal<Option<String>>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::rooms::create(&key, &new_room).await {
                 Ok(created) => {
-                    instructor_store::remember_created(&created);
+                    instructor_store::set_room(&created.room);
                     show_room_in_url(Some(&created.room));
                     failure.set(None);
                     room.set(Some(created.room));
@@ -107,10 +107,9 @@ fn CreateRoom(key: String, room: RwSignal<Option<String>>) -> impl IntoView {
 #[component]
 fn RoomView(key: String, room: String, current: RwSignal<Option<String>>) -> impl IntoView {
     instructor_store::set_room(&room);
-    let created: Option<RoomCreated> = instructor_store::created(&room);
-    let live = InstructorRoom::open(key, room.clone());
+    let live = InstructorRoom::open(key, room);
     view! {
-        <RoomCard live=live created=created current=current/>
+        <RoomCard live=live current=current/>
         <div class="instructor-grid">
             <DemoConsole room=live/>
             <FollowControls room=live/>
@@ -121,13 +120,16 @@ fn RoomView(key: String, room: String, current: RwSignal<Option<String>>) -> imp
 }
 
 #[component]
-fn RoomCard(
-    live: InstructorRoom,
-    created: Option<RoomCreated>,
-    current: RwSignal<Option<String>>,
-) -> impl IntoView {
+fn RoomCard(live: InstructorRoom, current: RwSignal<Option<String>>) -> impl IntoView {
     let room = live.room();
+    let info = read_room(live.key(), room.clone());
     let locked = RwSignal::new(false);
+    // The roster's lock as the server has it (after a reload too).
+    Effect::new(move |_| {
+        if let Some(Ok(info)) = info.get() {
+            locked.set(info.locked);
+        }
+    });
     let failure = RwSignal::new(None::<String>);
     let status = live.live.link.status;
     let ended = move || status.with(|s| *s == RoomStatus::Ended);
@@ -175,7 +177,7 @@ fn RoomCard(
                     {move || status.with(RoomStatus::problem).unwrap_or_else(|| "Live".to_owned())}
                 </span>
             </header>
-            <JoinCard room=room.clone() created=created/>
+            <JoinCard room=room.clone() info=Signal::derive(move || info.get())/>
             <div class="instructor-actions">
                 <button type="button" id="room-lock" aria-pressed=move || locked.get().to_string()
                     disabled=ended on:click=lock>

@@ -1,8 +1,8 @@
 //! `/join#<CODE>`: a learner joins a class with its code (from the link or
 //! the projector) and their name, as this browser's learner (made now if
-//! the browser has none). The server remembers the membership; the class
-//! state then connects to the room, and follow-me takes the learner to
-//! the instructor.
+//! the browser has none). The server remembers the membership; the learner
+//! lands on the first lesson, beside the class panel, and the class state
+//! connects to the room: follow-me then takes them to the instructor.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -58,15 +58,24 @@ pub fn JoinPage() -> impl IntoView {
                 Ok(_) => api::rooms::join(&join).await.map_err(|e| e.to_string()),
                 Err(e) => Err(format!("You could not join: {e}")),
             };
-            busy.set(false);
             match joined {
                 Ok(_) => {
                     // The server made the class name the display name too.
                     learner.name.set(Some(join.name));
+                    // On a lesson before the room's welcome, so follow-me
+                    // (which leaves /join alone) can move the page.
+                    let landing = api::lessons()
+                        .await
+                        .ok()
+                        .and_then(|lessons| lessons.into_iter().next())
+                        .map_or_else(|| "/".to_owned(), |l| format!("/lesson/{}", l.slug));
+                    navigate(&landing, Default::default());
                     class.refresh();
-                    navigate("/", Default::default());
                 }
-                Err(why) => failure.set(Some(why)),
+                Err(why) => {
+                    busy.set(false);
+                    failure.set(Some(why));
+                }
             }
         });
     };

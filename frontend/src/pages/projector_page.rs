@@ -1,14 +1,16 @@
 //! `/projector?room=<id>`: the room on the big screen, in large type and
 //! with no controls: how to join, where the class is, the demo console and
-//! the scenario's charts. It connects with the instructor key of this tab
-//! (the instructor page's link hands it over; `#<key>` works too).
+//! the scenario's charts. It reads the room's code and connects with the
+//! instructor key of this tab (the instructor page's link hands it over;
+//! `#<key>` works too), so any browser of the instructor's shows it all.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use protocol::Place;
 
 use crate::api;
-use crate::components::join_card::JoinCard;
+use crate::api::ApiFailure;
+use crate::components::join_card::{read_room, JoinCard};
 use crate::components::live_console::LiveConsole;
 use crate::components::room_charts::RoomCharts;
 use crate::instructor_store;
@@ -29,19 +31,29 @@ pub fn ProjectorPage() -> impl IntoView {
         }
         .into_any();
     };
-    let created = instructor_store::created(&room);
-    let live = match instructor_store::key() {
-        Some(key) => view! { <ProjectorLive room=room.clone() key=key/> }.into_any(),
-        None => view! {
-            <p class="projector-missing" role="alert">
-                "This tab has no instructor key, so the live view cannot connect: open it from the instructor page."
-            </p>
+    let (info, live) = match instructor_store::key() {
+        Some(key) => {
+            let info = read_room(key.clone(), room.clone());
+            (
+                Signal::derive(move || info.get()),
+                view! { <ProjectorLive room=room.clone() key=key/> }.into_any(),
+            )
         }
-        .into_any(),
+        None => (
+            Signal::stored(Some(Err(ApiFailure(
+                "This tab has no instructor key, so it cannot read the join code.".to_owned(),
+            )))),
+            view! {
+                <p class="projector-missing" role="alert">
+                    "This tab has no instructor key, so the live view cannot connect: open it from the instructor page."
+                </p>
+            }
+            .into_any(),
+        ),
     };
     view! {
         <section class="projector">
-            <JoinCard room=room created=created/>
+            <JoinCard room=room info=info/>
             {live}
         </section>
     }

@@ -8,12 +8,14 @@ use serde_json::Value;
 use super::browser::Browser;
 
 mod charts;
+mod class;
 mod console;
 mod exercise;
 mod learner;
 mod lesson;
 
 pub use charts::ChartPanel;
+pub use class::{ClassPanel, InstructorScreen, ProjectorScreen};
 pub use console::{ConsolePage, ShownEntry};
 pub use exercise::ExercisePanel;
 pub use learner::LearnerPanel;
