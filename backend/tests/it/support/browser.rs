@@ -18,7 +18,7 @@ const WAIT: Duration = Duration::from_secs(20);
 pub struct Browser {
     pub client: Client,
     _driver: tokio::process::Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 fn free_port() -> u16 {
@@ -71,7 +71,7 @@ impl Browser {
                     return Browser {
                         client,
                         _driver: driver,
-                        _profile: profile,
+                        profile,
                     }
                 }
                 Err(e) => last_error = e.to_string(),
@@ -147,6 +147,31 @@ impl Browser {
     }
 
     pub async fn close(self) {
-        self.client.close().await.expect("browser session closes");
+        self.client
+            .clone()
+            .close()
+            .await
+            .expect("browser session closes");
+    }
+}
+
+/// Chromium outlives chromedriver when a test fails midway (its processes
+/// are not chromedriver's to take down): end every process started with
+/// this browser's own profile dir.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let profile = self.profile.path().to_string_lossy().into_owned();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for pid in entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(&profile) {
+                super::server::signal(pid, "KILL");
+            }
+        }
     }
 }
