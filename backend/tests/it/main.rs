@@ -13,6 +13,7 @@ mod control_external;
 mod control_isolation;
 mod control_names;
 mod control_startup;
+mod deploy_files;
 mod engine;
 mod format_oracle;
 mod gateway;
