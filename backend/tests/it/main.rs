@@ -33,6 +33,7 @@ mod learners;
 mod lesson_blocks;
 mod lessons;
 mod lessons_e2e;
+mod load_short;
 mod room_fanout;
 mod room_restart;
 mod room_socket;
