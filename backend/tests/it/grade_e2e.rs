@@ -125,8 +125,23 @@ async fn a_wrong_library_fails_one_check_with_a_hint_and_the_fix_passes() {
     assert_eq!(panel.load().await.text, "\"ratelimit\"");
     tokio::time::sleep((GRADE_EVERY + Duration::from_millis(500)).saturating_sub(first.elapsed()))
         .await;
-    panel.grade().await;
-    let report = panel.wait_report().await.expect("a report");
+    // The server's 10 s window starts when it took the first run, which a
+    // loaded machine makes later than `first`: wait out what it says.
+    let mut report = None;
+    for _ in 0..3 {
+        panel.grade().await;
+        match panel.wait_report().await {
+            Ok(done) => {
+                report = Some(done);
+                break;
+            }
+            Err(refused) if refused.contains("once every") => {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(other) => panic!("a report: {other}"),
+        }
+    }
+    let report = report.expect("a report within the grading pace");
     assert_eq!(report.status, "pass", "{report:#?}");
     assert!(report.failing().is_empty(), "{report:#?}");
     let max = report.checks.len();
