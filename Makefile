@@ -5,7 +5,7 @@ SHELL := /bin/bash
 TOOLS ?= $(HOME)/.local/share/redis-tutor
 export PATH := $(TOOLS)/bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test setup frontend backend lint fuzz
+.PHONY: run test setup frontend backend lint fuzz bench-browser
 
 setup:
 	@bash scripts/setup.sh
@@ -26,12 +26,20 @@ lint: setup
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 # The browser tests drive the release build in dist/, so build it first.
+# A first load over its size budget fails first (scripts/wasm-size.sh).
 # The last line totals every test binary ("N passed, N failed").
 test: lint frontend
+	@bash scripts/wasm-size.sh --check > /dev/null
 	@mkdir -p target
 	set -o pipefail; cargo test --workspace --exclude frontend 2>&1 | tee target/test-output.log
 	set -o pipefail; cargo test -p frontend --lib 2>&1 | tee -a target/test-output.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.log
+
+# Console ready in headless Chromium: 10 first visits of a lesson page and
+# their repeat visits, timed by the page (docs/benchmarks.md). Prints the
+# tables.
+bench-browser: frontend
+	cargo test -p backend --test it browser_bench -- --nocapture
 
 # The property tests with many more cases than `make test` runs (the
 # cases per property come from FUZZ_CASES; a failure prints the shrunk

@@ -3,6 +3,7 @@
 //! held to their limits (header size and count, body deadline; `serve`
 //! adds the header deadline).
 
+mod assets;
 mod auth;
 mod body;
 mod error;
@@ -20,7 +21,6 @@ use std::time::Duration;
 
 use axum::routing::{any, delete, get, post};
 use axum::Router;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::RequestBodyDeadlineLayer;
 use tower_http::trace::TraceLayer;
 
@@ -30,11 +30,8 @@ pub use serve::serve;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
-    // Any path the API doesn't own is the single-page app: deep links like
-    // /lesson/hashes load index.html (status 200) and the client router
-    // takes over. `fallback`, not `not_found_service`, which forces a 404.
-    let spa =
-        ServeDir::new(&state.dist_dir).fallback(ServeFile::new(state.dist_dir.join("index.html")));
+    // Any path the API doesn't own is the single-page app (`assets`).
+    let spa = assets::service(&state.dist_dir);
     let limits = &state.sessions.pool().spec().limits;
     let caps = guard::HeaderCaps {
         max_headers: limits.max_headers,

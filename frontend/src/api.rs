@@ -35,10 +35,15 @@ async fn post_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {
 async fn read_json<T: DeserializeOwned>(
     request: gloo::net::http::RequestBuilder,
 ) -> Result<T, ApiFailure> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| ApiFailure(format!("The server could not be reached ({e}).")))?;
+    answer(request.send().await.map_err(unreachable)?).await
+}
+
+fn unreachable(e: impl std::fmt::Display) -> ApiFailure {
+    ApiFailure(format!("The server could not be reached ({e})."))
+}
+
+/// The body of a success, or the server's words for a failure.
+async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
     if response.ok() {
         return read_body(response).await;
     }
@@ -66,7 +71,11 @@ pub async fn lessons() -> Result<Vec<LessonSummary>, ApiFailure> {
 }
 
 pub async fn lesson(slug: &str) -> Result<LessonPage, ApiFailure> {
-    get_json(&format!("/api/lessons/{slug}")).await
+    match crate::early::take_lesson(slug) {
+        // index.html asked already, while the app loaded.
+        Some(sent) => answer(sent.response().await.map_err(unreachable)?).await,
+        None => get_json(&format!("/api/lessons/{slug}")).await,
+    }
 }
 
 pub async fn engine() -> Result<EngineInfo, ApiFailure> {

@@ -22,8 +22,15 @@ use crate::pages::{
 };
 use crate::sim_state::SimState;
 
+/// The routes whose page has a console (the lesson pages and /console;
+/// index.html's first script knows them too).
+fn shows_console(path: &str) -> bool {
+    path == "/console" || path.starts_with("/lesson/")
+}
+
 #[component]
 pub fn App() -> impl IntoView {
+    crate::perf::mark_once(crate::perf::APP_STARTED);
     // First, before any request: a continue link's token becomes this
     // browser's learner.
     let learner = LearnerState::new();
@@ -39,6 +46,13 @@ pub fn App() -> impl IntoView {
         console.on_pushed(&pushed);
         sims.on_pushed(&pushed);
     });
+    // The page being loaded has a console: it connects now, taking the
+    // session index.html may have asked for already (`early`), before
+    // anything else asks who the learner is.
+    let path = web_sys::window().and_then(|w| w.location().pathname().ok());
+    if path.as_deref().is_some_and(shows_console) {
+        connection.start();
+    }
     provide_context(connection);
     provide_context(console);
     provide_context(sims);
@@ -73,5 +87,19 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shows_console;
+
+    #[test]
+    fn lesson_pages_and_the_console_page_show_a_console() {
+        assert!(shows_console("/lesson/why-redis"));
+        assert!(shows_console("/console"));
+        assert!(!shows_console("/"));
+        assert!(!shows_console("/instructor"));
+        assert!(!shows_console("/join"));
     }
 }

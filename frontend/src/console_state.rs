@@ -36,6 +36,7 @@ pub struct ConsoleState {
     /// Lines (or blocks) sent and not answered yet.
     pub running: RwSignal<usize>,
     pub catalog: RwSignal<Option<CommandCatalog>>,
+    catalog_asked: StoredValue<bool>,
     pub history: RwSignal<Vec<String>>,
     /// The lesson on screen: told to the server again after a reconnect
     /// to a new sandbox, so its starting data is there.
@@ -58,6 +59,7 @@ impl ConsoleState {
             strict: RwSignal::new(false),
             running: RwSignal::new(0),
             catalog: RwSignal::new(None),
+            catalog_asked: StoredValue::new(false),
             history: RwSignal::new(BrowserStorage::get(HISTORY_KEY).unwrap_or_default()),
             lesson: StoredValue::new(None),
             lesson_told: StoredValue::new(false),
@@ -66,12 +68,25 @@ impl ConsoleState {
             on_timed,
         };
         Effect::new(move |_| state.entries.with(|e| transcript_store::save(e)));
+        state
+    }
+
+    /// Fetches the command catalog (hints, completion, deprecations) once
+    /// the console is connected: at about 145 KB of JSON to fetch and
+    /// decode, it would otherwise hold up the page and the sandbox on
+    /// their way to a ready console, and nothing needs it before a command
+    /// is typed.
+    fn load_catalog(&self) {
+        if self.catalog_asked.get_value() {
+            return;
+        }
+        self.catalog_asked.set_value(true);
+        let catalog = self.catalog;
         leptos::task::spawn_local(async move {
-            if let Ok(catalog) = crate::api::commands().await {
-                state.catalog.set(Some(catalog));
+            if let Ok(loaded) = crate::api::commands().await {
+                catalog.set(Some(loaded));
             }
         });
-        state
     }
 
     /// What the connection pushes that concerns the console.
@@ -80,6 +95,7 @@ impl ConsoleState {
             Pushed::Notice(notice) => self.server_notice(notice),
             Pushed::SessionState { in_multi } => self.in_multi.set(*in_multi),
             Pushed::Connected { fresh } => {
+                self.load_catalog();
                 if *fresh || !self.lesson_told.get_value() {
                     if let Some(lesson) = self.lesson.get_value() {
                         self.send_open_lesson(lesson);

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use futures::channel::oneshot;
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 
 use crate::api;
@@ -68,10 +69,56 @@ pub fn token_in_fragment(fragment: &str) -> Option<&str> {
 type Creating = Shared<LocalBoxFuture<'static, Result<String, LearnerFailure>>>;
 
 thread_local! {
-    /// The one `POST /api/learners` in flight: the outline's sync and the
+    /// The one learner creation in flight (`POST /api/learners`, or a
+    /// first session's, see `promise_learner`): the outline's sync and the
     /// console's first session may both ask at once, and must not create
     /// two learners.
     static CREATING: RefCell<Option<Creating>> = const { RefCell::new(None) };
+}
+
+/// A first session's promise to bring the learner token: kept with the
+/// token the server sent, or broken (dropped) when the session brought none.
+pub struct LearnerPromise(oneshot::Sender<String>);
+
+impl LearnerPromise {
+    /// Stores the token and hands it to everyone waiting in `ensure_token`.
+    pub fn keep(self, token: &str) {
+        set_token(token);
+        let _ = self.0.send(token.to_owned());
+    }
+}
+
+/// On a first visit (no token, and no learner being created), a console
+/// that connects sends its first `POST /api/sessions` without a token: the
+/// server then creates the learner with the session and sends the token
+/// once. That is one round trip before the console is ready instead of two
+/// (`POST /api/learners`, then the session). Until the session answers,
+/// `ensure_token` waits for its token rather than creating a second
+/// learner. Called synchronously when the console starts, so it is first.
+pub fn promise_learner() -> Option<LearnerPromise> {
+    if token().is_some() {
+        return None;
+    }
+    CREATING.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.is_some() {
+            return None;
+        }
+        let (sender, receiver) = oneshot::channel();
+        *slot = Some(
+            async move {
+                receiver.await.map_err(|_| {
+                    LearnerFailure::Offline(
+                        "Your first sandbox, which brings your learner, could not be started yet."
+                            .to_owned(),
+                    )
+                })
+            }
+            .boxed_local()
+            .shared(),
+        );
+        Some(LearnerPromise(sender))
+    })
 }
 
 /// This browser's learner token, creating an anonymous learner (cheap: no

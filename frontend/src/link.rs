@@ -1,10 +1,13 @@
 //! The connection to the server: a session (its id kept in localStorage so
 //! a reload keeps the sandbox) and a WebSocket that reconnects by itself.
 //! Requests carry a sequence number; replies resolve the matching waiter.
-//! Nothing connects until a console is on screen (`Connection::start`), so
-//! reading the outline never costs the learner one of their sandboxes.
+//! Nothing connects until a console is on screen, or about to be (the page
+//! being loaded has one: `Connection::start`), so reading the outline never
+//! costs the learner one of their sandboxes.
 
 use crate::credentials;
+use crate::early::Sent;
+use crate::identity::LearnerPromise;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -190,13 +193,17 @@ impl Connection {
             return;
         }
         self.status.set(LinkStatus::Connecting);
+        let first = FirstSession {
+            sent: crate::early::take_session(),
+            learner: crate::identity::promise_learner(),
+        };
         let handler = self.handler.get_value();
         let push = move |pushed| {
             if let Some(handler) = &handler {
                 handler(pushed);
             }
         };
-        leptos::task::spawn_local(run(self.link.get_value(), self.status, push));
+        leptos::task::spawn_local(run(self.link.get_value(), self.status, push, first));
     }
 }
 
@@ -226,18 +233,38 @@ fn unreachable(e: impl std::fmt::Display) -> Refusal {
     }
 }
 
+/// Where the connection's first session comes from on a first visit.
+#[derive(Default)]
+struct FirstSession {
+    /// The `POST /api/sessions` index.html sent already (without a token).
+    sent: Option<Sent>,
+    /// The learner that session creates, promised to `ensure_token`.
+    learner: Option<LearnerPromise>,
+}
+
 /// `POST /api/sessions` as this browser's learner, whose live session (in
 /// another tab or on another device) is handed back rather than a second
-/// one started. Without a learner token (the store is down, say) the
-/// server makes an anonymous learner and sends its token once, here.
-async fn new_session() -> Result<String, Refusal> {
-    let mut token = crate::identity::ensure_token().await.ok();
+/// one started. Without a learner token (a first visit, whose `first`
+/// session brings the learner, or the store is down) the server makes an
+/// anonymous learner and sends its token once, here.
+async fn new_session(first: FirstSession) -> Result<String, Refusal> {
+    let FirstSession { mut sent, learner } = first;
+    let mut token = if learner.is_some() || sent.is_some() {
+        None
+    } else {
+        crate::identity::ensure_token().await.ok()
+    };
     let response = loop {
-        let mut request = Request::post("/api/sessions");
-        if let Some(token) = &token {
-            request = request.header("Authorization", &format!("Bearer {token}"));
-        }
-        let response = request.send().await.map_err(unreachable)?;
+        let response = match sent.take() {
+            Some(sent) => sent.response().await.map_err(unreachable)?,
+            None => {
+                let mut request = Request::post("/api/sessions");
+                if let Some(token) = &token {
+                    request = request.header("Authorization", &format!("Bearer {token}"));
+                }
+                request.send().await.map_err(unreachable)?
+            }
+        };
         // An erased learner's token: carry on as a new, anonymous one.
         if response.status() == 401 && token.take().is_some() {
             credentials::clear_token();
@@ -264,8 +291,11 @@ async fn new_session() -> Result<String, Refusal> {
         message: format!("The server sent something unexpected ({e})."),
         retry_after_s: None,
     })?;
-    if let Some(learner_token) = &created.learner_token {
-        credentials::set_token(learner_token);
+    match (&created.learner_token, learner) {
+        (Some(token), Some(promise)) => promise.keep(token),
+        (Some(token), None) => credentials::set_token(token),
+        // A broken promise: `ensure_token` creates the learner itself.
+        (None, _) => {}
     }
     credentials::set_session_id(&created.session);
     Ok(created.session)
@@ -284,14 +314,19 @@ async fn count_down(status: RwSignal<LinkStatus>, message: String, seconds: u32)
 }
 
 /// Keeps the link up for the life of the page.
-async fn run(link: Rc<Link>, status: RwSignal<LinkStatus>, push: impl Fn(Pushed) + 'static) {
+async fn run(
+    link: Rc<Link>,
+    status: RwSignal<LinkStatus>,
+    push: impl Fn(Pushed) + 'static,
+    mut first: FirstSession,
+) {
     let push = Rc::new(push);
     let mut failures = 0u32;
     let mut refusals = 0u32;
     loop {
         let (session, fresh) = match credentials::session_id() {
             Some(id) => (id, false),
-            None => match new_session().await {
+            None => match new_session(std::mem::take(&mut first)).await {
                 Ok(id) => {
                     refusals = 0;
                     (id, true)

@@ -34,6 +34,12 @@ use wire::{read, send, Event};
 
 /// Largest message a browser may send (a line is capped at 64 KiB).
 const MAX_MESSAGE: usize = 80 * 1024;
+/// Bytes read from the socket at a time. tungstenite zero-fills this much
+/// before every read, including the one that finds nothing left: at its
+/// 128 KiB default that memset was the largest single cost per command in
+/// a profile. A console message fits in one or two reads of this size;
+/// a long paste takes a few more.
+const READ_BUFFER: usize = 4 * 1024;
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// Frames waiting for a slow browser; newer ones are dropped beyond this.
 const FRAME_BUFFER: usize = 32;
@@ -57,6 +63,7 @@ pub async fn upgrade(
     session.mark_socket();
     Ok(ws
         .max_message_size(MAX_MESSAGE)
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
             serve(socket, session, state).await;
             // The socket counts against its caps until it is gone.

@@ -3,6 +3,7 @@
 mod admission_full;
 mod api;
 mod browser;
+mod browser_bench;
 mod browser_class;
 mod chaos;
 mod charts_e2e;

@@ -18,6 +18,11 @@ pub fn ConsoleView() -> impl IntoView {
     let connection = expect_context::<Connection>();
     connection.start();
     let status = connection.status;
+    Effect::new(move |_| {
+        if status.get() == LinkStatus::Connected {
+            crate::perf::mark_once(crate::perf::CONSOLE_READY);
+        }
+    });
     let status_class = move || match status.get() {
         LinkStatus::Connected => "console-status console-status-ok",
         LinkStatus::Idle | LinkStatus::Connecting => "console-status console-status-wait",

@@ -22,11 +22,16 @@ use crate::components::streams_chart::StreamsChart;
 use crate::console_state::ConsoleState;
 use crate::learner::LearnerState;
 use crate::lesson_dom;
+use crate::link::Connection;
+use crate::perf;
 use crate::progress;
 use crate::transcript_store::Tone;
 
 #[component]
 pub fn LessonPage() -> impl IntoView {
+    // The console beside every lesson connects while the lesson loads, not
+    // after: asking for the sandbox and fetching the text go in parallel.
+    expect_context::<Connection>().start();
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let lesson = LocalResource::new(move || {
@@ -92,6 +97,7 @@ fn LessonBody(page: Lesson) -> impl IntoView {
     let body: NodeRef<leptos::html::Div> = NodeRef::new();
     Effect::new(move |_| {
         if let Some(body) = body.get() {
+            perf::mark_once(perf::LESSON_SHOWN);
             lesson_dom::decorate(&body);
             request_animation_frame(lesson_dom::scroll_to_hash);
         }
