@@ -22,6 +22,9 @@ pub const DEFAULT_DATA_DIR: &str = ".data";
 pub const DEFAULT_LEARNER_IDLE_DAYS: u64 = 90;
 /// How long one write may wait for its fsync to be confirmed, in ms.
 pub const DEFAULT_STORE_CONFIRM_MS: u64 = 3_000;
+/// How long a node's lease lives without a heartbeat, in ms: a node
+/// killed with `-9` is forgotten this long after its last beat.
+pub const DEFAULT_LEASE_MS: u64 = 2_000;
 /// Hours a classroom room lives without activity before it ends by itself.
 pub const DEFAULT_ROOM_IDLE_HOURS: u64 = 12;
 /// Most learners in one room.
@@ -74,6 +77,22 @@ pub struct Config {
     #[arg(long, env = "REDIS_TUTOR_CONTROL_URL")]
     pub control_url: Option<String>,
 
+    /// This node's name among the nodes sharing `--control-url`
+    /// (default: a random one per start). Unused without it.
+    #[arg(long, env = "REDIS_TUTOR_NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// The address other nodes reach this one at, e.g.
+    /// `http://10.0.0.5:8080` (default: `http://` + `--addr`, with
+    /// 127.0.0.1 for an unspecified address). Unused without `--control-url`.
+    #[arg(long, env = "REDIS_TUTOR_ADVERTISE")]
+    pub advertise: Option<String>,
+
+    /// How long this node's lease lives without a heartbeat, in ms
+    /// (beats come every quarter of it).
+    #[arg(long, env = "REDIS_TUTOR_LEASE_MS", default_value_t = DEFAULT_LEASE_MS)]
+    pub lease_ms: u64,
+
     /// When the embedded control store fsyncs its AOF. Every acknowledged
     /// write waits for its fsync (`WAITAOF`), so `always` (about 0.25 ms a
     /// write here) beats `everysec` (a write waits for the next once-a-second
@@ -92,7 +111,8 @@ pub struct Config {
 
     /// The instructor's secret (the bearer for `/api/rooms`). Default:
     /// none given, so a random one (256 bits) is made at each start and
-    /// printed in the instructor link.
+    /// printed in the instructor link; with `--control-url`, the first node
+    /// makes it and every node shares it.
     #[arg(long, env = "REDIS_TUTOR_INSTRUCTOR_TOKEN", hide_env_values = true)]
     pub instructor_token: Option<String>,
 
@@ -178,6 +198,18 @@ impl Config {
     pub fn sandbox_root(&self) -> PathBuf {
         self.run_parent()
             .join(format!("server-{}", std::process::id()))
+    }
+
+    /// The URL other nodes reach this one at (`--advertise`, or `--addr`).
+    pub fn advertised(&self) -> String {
+        if let Some(url) = &self.advertise {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
     }
 
     /// The folder holding every server's sandbox root.

@@ -159,7 +159,9 @@ impl Gateway {
         let started = Instant::now();
         let mut texts = Vec::new();
         let mut micros = 0;
-        let mut notices = Vec::new();
+        // A re-homed session's notice rides on the first reply when no
+        // console took it first.
+        let mut notices: Vec<Notice> = session.take_greeting_for_reply().into_iter().collect();
         let mut last = Reply::Nil;
         for runs in 0..parsed.repeat {
             let verdict = policy::check(

@@ -27,6 +27,7 @@ use tower_http::trace::TraceLayer;
 pub use error::HttpError;
 pub use serve::serve;
 
+use crate::cluster;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -38,23 +39,37 @@ pub fn router(state: AppState) -> Router {
         max_bytes: limits.max_header_bytes,
     };
     let body_deadline = Duration::from_millis(limits.body_timeout_ms);
+    // A session's requests reach the node holding its sandbox (a no-op on
+    // a single server).
+    let owner = || axum::middleware::from_fn_with_state(state.clone(), cluster::route::to_owner);
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/engine", get(lessons::engine))
         .route("/api/commands", get(lessons::commands))
         .route("/api/lessons", get(lessons::list))
         .route("/api/lessons/{slug}", get(lessons::page))
-        .route("/api/lessons/{slug}/start", post(lessons::start))
+        .route(
+            "/api/lessons/{slug}/start",
+            post(lessons::start).route_layer(owner()),
+        )
         .route(
             "/api/lessons/{slug}/tasks/{index}/check",
-            post(lessons::check_task),
+            post(lessons::check_task).route_layer(owner()),
         )
         .route(
             "/api/sessions",
-            post(sessions::create).delete(sessions::delete),
+            post(sessions::create)
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    cluster::route::place_new,
+                ))
+                .merge(delete(sessions::delete).route_layer(owner())),
         )
-        .route("/api/sessions/reset", post(sessions::reset))
-        .route("/api/exec", post(sessions::exec))
+        .route(
+            "/api/sessions/reset",
+            post(sessions::reset).route_layer(owner()),
+        )
+        .route("/api/exec", post(sessions::exec).route_layer(owner()))
         .route("/api/learners", post(learners::create))
         .route(
             "/api/me",
@@ -65,7 +80,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/me/progress", post(learners::progress))
         .route("/api/me/results", get(exercises::results))
         .route("/api/exercises", get(exercises::list))
-        .route("/api/exercises/{id}/grade", post(exercises::grade))
+        .route(
+            "/api/exercises/{id}/grade",
+            post(exercises::grade).route_layer(owner()),
+        )
         .route("/api/rooms", post(rooms::create))
         .route("/api/rooms/join", post(rooms::join))
         .route("/api/rooms/{id}/board", get(rooms::board))
@@ -79,7 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rooms/{id}/learners/{learner}", delete(rooms::remove))
         .route("/api/rooms/{id}/hand", post(rooms::hand))
         .route("/api/rooms/{id}/hands", get(rooms::hands))
-        .route("/ws", get(ws::upgrade))
+        .route("/ws", get(ws::upgrade).route_layer(owner()))
         .route("/ws/room", get(rooms::socket))
         .route("/metrics", get(metrics::metrics))
         .route("/api/{*rest}", any(api_not_found))

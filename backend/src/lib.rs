@@ -3,6 +3,7 @@
 pub mod allowlist;
 pub mod catalog;
 pub mod classroom;
+pub mod cluster;
 pub mod config;
 pub mod control;
 pub mod engine;

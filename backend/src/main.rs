@@ -53,6 +53,9 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
+    if let Some(cluster) = &state.cluster {
+        cluster.listening_on(addr, state.sessions.clone()).await;
+    }
     tracing::info!("serving on http://{addr}");
     println!("redis-tutor is up: http://{addr}");
     // Like Jupyter's token link: the secret rides in the fragment, so it

@@ -32,6 +32,16 @@ pub use link::{ExecError, Executed, SandboxLink};
 pub use rate::TokenBucket;
 pub use registry::{RegistryError, SessionRegistry};
 
+/// Who may deliver a session's greeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Greeting {
+    /// Only a console: the data brought back after giving way is told
+    /// where the learner looks at their data.
+    ConsoleOnly,
+    /// A console or a reply, whichever comes first (told once).
+    FirstOf,
+}
+
 /// Events buffered for slow observers; older ones are dropped for them.
 const EVENT_BUFFER: usize = 256;
 
@@ -53,7 +63,7 @@ pub struct Session {
     errors: Mutex<errors::ErrorLog>,
     /// A notice for the first console that subscribes (data brought back
     /// after giving way).
-    greeting: Mutex<Option<Notice>>,
+    greeting: Mutex<Option<(Notice, Greeting)>>,
     /// Lessons whose starting data was loaded, with the sandbox (pid) it
     /// was loaded into: a reset or restart forgets it.
     prepared: Mutex<Vec<(String, u32)>>,
@@ -168,7 +178,7 @@ impl Session {
     pub fn subscribe(&self) -> broadcast::Receiver<SessionEvent> {
         let receiver = self.events.subscribe();
         let greeting = self.greeting.lock().ok().and_then(|mut g| g.take());
-        if let Some(notice) = greeting {
+        if let Some((notice, _)) = greeting {
             self.emit(SessionEvent::Notice { notice });
         }
         receiver
@@ -176,8 +186,27 @@ impl Session {
 
     /// Says `notice` to the first console that opens.
     pub fn greet(&self, notice: Notice) {
+        self.greet_by(notice, Greeting::ConsoleOnly);
+    }
+
+    /// A greeting for the first console, or (`Greeting::FirstOf`) the
+    /// first reply if that comes sooner.
+    pub fn greet_by(&self, notice: Notice, how: Greeting) {
         if let Ok(mut greeting) = self.greeting.lock() {
-            *greeting = Some(notice);
+            *greeting = Some((notice, how));
+        }
+    }
+
+    /// The waiting greeting, if a reply may carry it (HTTP clients have no
+    /// console: a re-homed session's notice must reach them too).
+    pub fn take_greeting_for_reply(&self) -> Option<Notice> {
+        let mut greeting = self.greeting.lock().ok()?;
+        match greeting.take() {
+            Some((notice, Greeting::FirstOf)) => Some(notice),
+            other => {
+                *greeting = other;
+                None
+            }
         }
     }
 

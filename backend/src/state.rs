@@ -32,6 +32,9 @@ pub struct AppState {
     /// The live side of every room with pages open (follow-me, the demo
     /// console, scenarios).
     pub classrooms: Arc<crate::live::Classrooms>,
+    /// This node among the nodes sharing `--control-url`; none for a
+    /// single server.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Where the server was told to listen: a join link's origin when a
     /// request carries no usable Host header.
     pub listen: std::net::SocketAddr,
@@ -47,6 +50,8 @@ pub enum StartupError {
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
     #[error("no randomness for the instructor token: {0}")]
     Random(String),
 }
@@ -56,8 +61,6 @@ impl AppState {
     /// commands and starts the warm pool; fails on anything broken.
     pub async fn build(config: &Config) -> Result<AppState, StartupError> {
         let engine = Arc::new(Engine::discover(&config.engine_dir)?);
-        let instructor = InstructorKey::new(config.instructor_token.as_deref())
-            .map_err(|e| StartupError::Random(e.to_string()))?;
         let course = Course::load(&config.lessons_dir)?;
         let control = ControlStore::open(StoreConfig {
             engine_server: engine.server.clone(),
@@ -68,6 +71,20 @@ impl AppState {
             fsync: config.control_fsync.as_str(),
         })
         .await?;
+        let cluster = crate::cluster::Cluster::join(config, control.clone()).await?;
+        // Every node must take the same instructor link: with no token
+        // given, the first node's is shared through the store.
+        let shared_token = match (&config.instructor_token, &cluster) {
+            (None, Some(cluster)) => Some(cluster.instructor_token().await?),
+            _ => None,
+        };
+        let instructor = InstructorKey::new(
+            config
+                .instructor_token
+                .as_deref()
+                .or(shared_token.as_deref()),
+        )
+        .map_err(|e| StartupError::Random(e.to_string()))?;
         crate::sandbox::sweep_stale_roots(&config.run_parent());
         let run_root = config.sandbox_root();
         let catalog = CommandCatalog::probe(&engine, &config.limits, &run_root).await?;
@@ -98,6 +115,7 @@ impl AppState {
             instructor: Arc::new(instructor),
             rooms: Arc::new(RoomRules::from_config(config)),
             classrooms: Arc::default(),
+            cluster,
             listen: config.addr,
         })
     }
@@ -105,6 +123,9 @@ impl AppState {
     /// Ends every sandbox (sessions and warm pool) and removes their
     /// now-empty parent folder.
     pub async fn shutdown(&self) {
+        if let Some(cluster) = &self.cluster {
+            cluster.leave().await;
+        }
         self.sessions.shutdown().await;
         self.control.shutdown().await;
         let _ = std::fs::remove_dir(&self.sessions.pool().spec().run_root);

@@ -17,6 +17,12 @@
 //! | `rt:roster:{id}` | hash | learner id → `joined_ms,name` | room idle TTL |
 //! | `rt:hands:{id}` | sorted set | learner id, score = hand raised (ms) | room idle TTL |
 //! | `rt:memberof:{learner}` | string | the room id they last joined (deleted when removed or the room ends) | room idle TTL, from the join |
+//! | `rt:node:{id}` | string | a live node's lease: JSON `{id, advertise, sessions, capacity}` | the lease (`--lease-ms`) |
+//! | `rt:nodes` | set | node ids that held a lease (pruned when the lease is gone) | none |
+//! | `rt:cluster:hop` | string | the shared secret that proves a request was forwarded by a node | none |
+//! | `rt:cluster:instructor` | string | the instructor token shared by every node (no `--instructor-token`) | none |
+//! | `rt:sess:{sha256}` | string | where a session lives: JSON `{node, learner, ip}` (the key hashes the session id, a bearer secret) | the session's maximum age |
+//! | `rt:seat:{learner}` | string | the learner's live session id, so a second tab on another node takes it over | the session's maximum age |
 
 use super::{ControlStore, StoreError};
 
@@ -77,6 +83,28 @@ pub fn hands(id: &str) -> String {
 /// The learner → room index that admits a member by the room's capacity.
 pub fn member_of(learner: &str) -> String {
     format!("rt:memberof:{learner}")
+}
+
+/// A node's lease.
+pub fn node(id: &str) -> String {
+    format!("rt:node:{id}")
+}
+
+/// Every node id that held a lease.
+pub const NODES: &str = "rt:nodes";
+/// The secret of the internal hop between nodes.
+pub const CLUSTER_HOP: &str = "rt:cluster:hop";
+/// The instructor token every node shares.
+pub const CLUSTER_INSTRUCTOR: &str = "rt:cluster:instructor";
+
+/// Where a session lives; `digest` is the sha-256 of its id, hex.
+pub fn session_home(digest: &str) -> String {
+    format!("rt:sess:{digest}")
+}
+
+/// A learner's live session id.
+pub fn seat(learner: &str) -> String {
+    format!("rt:seat:{learner}")
 }
 
 /// Every key of one learner but the token's (whose name needs the hash).

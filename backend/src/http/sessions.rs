@@ -54,6 +54,13 @@ pub async fn create(
         .sessions
         .create_for(peer.ip(), learner, admission)
         .await?;
+    if let Some(cluster) = &state.cluster {
+        // Without its record other nodes answer "unknown session"; the
+        // console here still works, so a store hiccup only logs.
+        if let Err(e) = cluster.record(&session).await {
+            tracing::warn!("session not recorded in the node directory: {e}");
+        }
+    }
     Ok((
         StatusCode::CREATED,
         Json(SessionCreated {
@@ -95,5 +102,8 @@ pub async fn delete(
     BearerSession(session): BearerSession,
 ) -> StatusCode {
     state.sessions.remove(&session.id).await;
+    if let Some(cluster) = &state.cluster {
+        cluster.forget(&session.id).await;
+    }
     StatusCode::NO_CONTENT
 }

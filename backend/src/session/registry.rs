@@ -168,6 +168,33 @@ impl SessionRegistry {
         Ok(session)
     }
 
+    /// Session `id` brought back on this node with a fresh sandbox: its
+    /// node stopped (another node's directory said so). The learner was
+    /// admitted where it lived, so no per-address cap applies again; the
+    /// host-wide ones do. `notice` waits for the first reply or console.
+    pub async fn adopt(
+        &self,
+        id: String,
+        ip: IpAddr,
+        learner: Option<LearnerRef>,
+        notice: Notice,
+    ) -> Result<Arc<Session>, RegistryError> {
+        if let Some(session) = self.get(&id) {
+            return Ok(session);
+        }
+        let session = Arc::new(Session::start(id.clone(), ip, self.pool.clone(), learner).await?);
+        session.greet_by(notice, super::Greeting::FirstOf);
+        if let Ok(mut sessions) = self.sessions.write() {
+            sessions.insert(id, session.clone());
+        }
+        Ok(session)
+    }
+
+    /// Whether session `id` lives here (without marking it used).
+    pub fn holds(&self, id: &str) -> bool {
+        self.sessions.read().is_ok_and(|s| s.contains_key(id))
+    }
+
     /// A session by its id, marked as used.
     pub fn get(&self, id: &str) -> Option<Arc<Session>> {
         let session = self.sessions.read().ok()?.get(id).cloned()?;

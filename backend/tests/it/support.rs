@@ -306,7 +306,9 @@ impl TestRedis {
 }
 
 pub mod browser;
+pub mod external_redis;
 pub mod grading;
+pub mod nodes;
 pub mod pages;
 pub mod room_ws;
 pub mod server;

@@ -1,0 +1,123 @@
+//! The internal hop: a request for a session that lives on another node
+//! is sent there as it came (method, path, headers, body), with the hop
+//! secret and the learner's address added. A WebSocket upgrade is
+//! forwarded the same way and, once the owner answers 101, the two
+//! upgraded connections are spliced byte for byte: frames are never
+//! decoded or re-encoded on the way, so the hop costs one copy.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+use super::{CLIENT_HEADER, HOP_HEADER};
+
+/// A node that does not accept a connection this fast is treated as
+/// unreachable (on one network a live node answers in well under 1 ms).
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// Idle connections kept per node for the next forwarded request.
+const IDLE_PER_NODE: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    /// The node did not take the connection: it is gone, whatever its
+    /// lease still says.
+    #[error("the node at {0} does not accept connections")]
+    Unreachable(String),
+    #[error("the node at {node} did not answer: {reason}")]
+    Failed { node: String, reason: String },
+}
+
+pub struct Client {
+    inner: hyper_util::client::legacy::Client<HttpConnector, Body>,
+}
+
+impl Client {
+    pub fn new() -> Client {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        connector.set_nodelay(true);
+        Client {
+            inner: hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(IDLE_PER_NODE)
+                .build(connector),
+        }
+    }
+
+    /// Sends the request `parts` + `body` to the node at `base`. `parts`
+    /// stays the caller's: if the node is unreachable, the request can
+    /// still be served here. On a 101, `parts`' pending upgrade is taken
+    /// and spliced to the node's.
+    pub async fn send(
+        &self,
+        parts: &mut Parts,
+        body: Bytes,
+        base: &str,
+        hop: &str,
+        client: IpAddr,
+    ) -> Result<Response<Body>, ForwardError> {
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let uri: Uri = format!("{base}{path}")
+            .parse()
+            .map_err(|e| ForwardError::Failed {
+                node: base.to_owned(),
+                reason: format!("bad address: {e}"),
+            })?;
+        let mut request = Request::builder()
+            .method(parts.method.clone())
+            .uri(uri)
+            .version(parts.version)
+            .body(Body::from(body))
+            .map_err(|e| ForwardError::Failed {
+                node: base.to_owned(),
+                reason: e.to_string(),
+            })?;
+        let headers = request.headers_mut();
+        *headers = parts.headers.clone();
+        if let Ok(secret) = HeaderValue::from_str(hop) {
+            headers.insert(HeaderName::from_static(HOP_HEADER), secret);
+        }
+        if let Ok(ip) = HeaderValue::from_str(&client.to_string()) {
+            headers.insert(HeaderName::from_static(CLIENT_HEADER), ip);
+        }
+        let mut response = self.inner.request(request).await.map_err(|e| {
+            if e.is_connect() {
+                ForwardError::Unreachable(base.to_owned())
+            } else {
+                ForwardError::Failed {
+                    node: base.to_owned(),
+                    reason: e.to_string(),
+                }
+            }
+        })?;
+        if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+            let learner_side = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
+            let node_side = hyper::upgrade::on(&mut response);
+            if let Some(learner_side) = learner_side {
+                tokio::spawn(splice(learner_side, node_side));
+            }
+        }
+        Ok(response.map(Body::new))
+    }
+}
+
+/// Copies bytes both ways between the learner's upgraded connection and
+/// the owner's until either side closes.
+async fn splice(learner: hyper::upgrade::OnUpgrade, node: hyper::upgrade::OnUpgrade) {
+    let (learner, node) = match tokio::try_join!(learner, node) {
+        Ok(both) => both,
+        Err(e) => {
+            tracing::debug!("forwarded WebSocket never opened: {e}");
+            return;
+        }
+    };
+    let mut learner = TokioIo::new(learner);
+    let mut node = TokioIo::new(node);
+    if let Err(e) = tokio::io::copy_bidirectional(&mut learner, &mut node).await {
+        tracing::debug!("forwarded WebSocket closed: {e}");
+    }
+}
