@@ -2,7 +2,7 @@
 //! (`lease`), knows the live nodes from its last heartbeat, and records
 //! where each learner session lives (`directory`), so any node can serve
 //! any request: forwarded to the owning node while it lives (`forward`),
-//! re-homed onto this one when it does not (`route`).
+//! re-homed onto this one when it does not (`http/owner.rs` decides).
 //!
 //! Active only with `--control-url`: the embedded store is private to one
 //! process, so no other node can share it, and a single server behaves
@@ -11,7 +11,6 @@
 mod directory;
 mod forward;
 mod lease;
-pub mod route;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -23,6 +22,7 @@ use crate::control::schema;
 use crate::control::{ControlStore, StoreError};
 
 pub use directory::SessionHome;
+pub use forward::ForwardError;
 pub use lease::NodeInfo;
 
 /// Random bytes in a generated node id.
@@ -174,6 +174,40 @@ impl Cluster {
     /// The live node named `id`, as of the last heartbeat.
     pub fn node(&self, id: &str) -> Option<NodeInfo> {
         self.nodes.read().ok()?.iter().find(|n| n.id == id).cloned()
+    }
+
+    /// A JSON call to an internal route of another node, over the hop.
+    pub async fn ask<T: serde::de::DeserializeOwned>(
+        &self,
+        node: &NodeInfo,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<T, ForwardError> {
+        self.client
+            .call(&node.advertise, path, &self.hop, body)
+            .await
+    }
+
+    /// Sends a learner's request (`parts` + `body`) to `node`, as from
+    /// `client` (see `forward.rs`).
+    pub async fn forward(
+        &self,
+        parts: &mut axum::http::request::Parts,
+        body: axum::body::Bytes,
+        node: &NodeInfo,
+        client: std::net::IpAddr,
+    ) -> Result<axum::response::Response, ForwardError> {
+        self.client
+            .send(parts, body, &node.advertise, &self.hop, client)
+            .await
+    }
+
+    /// Whether `headers` carry the hop secret (a request from a node).
+    pub fn from_node(&self, headers: &axum::http::HeaderMap) -> bool {
+        headers
+            .get(HOP_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|hop| self.is_hop(hop))
     }
 
     /// Live nodes as of the last heartbeat.

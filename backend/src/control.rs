@@ -332,6 +332,29 @@ impl ControlStore {
         }
     }
 
+    /// A Pub/Sub connection of its own (a subscribed connection takes no
+    /// other commands, so it cannot be the shared one), for the live
+    /// rooms' relay between nodes. The caller reconnects after a failure.
+    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, StoreError> {
+        let info = match &self.backend {
+            Backend::Embedded(e) => ConnectionAddr::Unix(e.socket())
+                .into_connection_info()
+                .map_err(|e| self.down(e.to_string()))?
+                .set_redis_settings(
+                    RedisConnectionInfo::default()
+                        .set_password(e.password())
+                        .set_skip_set_lib_name(),
+                ),
+            Backend::External(info) => info.clone(),
+        };
+        let client = redis::Client::open(info).map_err(|e| self.down(e.to_string()))?;
+        match tokio::time::timeout(CALL_TIMEOUT, client.get_async_pubsub()).await {
+            Ok(Ok(pubsub)) => Ok(pubsub),
+            Ok(Err(e)) => Err(self.down(e.to_string())),
+            Err(_) => Err(self.down(format!("no Pub/Sub connection within {CALL_TIMEOUT:?}"))),
+        }
+    }
+
     /// Whether the store answers right now.
     pub async fn healthy(&self) -> bool {
         matches!(

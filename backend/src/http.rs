@@ -9,9 +9,11 @@ mod body;
 mod error;
 mod exercises;
 mod guard;
+mod internal;
 mod learners;
 mod lessons;
 mod metrics;
+mod owner;
 mod rooms;
 mod serve;
 mod sessions;
@@ -27,7 +29,6 @@ use tower_http::trace::TraceLayer;
 pub use error::HttpError;
 pub use serve::serve;
 
-use crate::cluster;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -41,7 +42,7 @@ pub fn router(state: AppState) -> Router {
     let body_deadline = Duration::from_millis(limits.body_timeout_ms);
     // A session's requests reach the node holding its sandbox (a no-op on
     // a single server).
-    let owner = || axum::middleware::from_fn_with_state(state.clone(), cluster::route::to_owner);
+    let owner = || axum::middleware::from_fn_with_state(state.clone(), owner::to_owner);
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/engine", get(lessons::engine))
@@ -61,7 +62,7 @@ pub fn router(state: AppState) -> Router {
             post(sessions::create)
                 .route_layer(axum::middleware::from_fn_with_state(
                     state.clone(),
-                    cluster::route::place_new,
+                    owner::place_new,
                 ))
                 .merge(delete(sessions::delete).route_layer(owner())),
         )
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(ws::upgrade).route_layer(owner()))
         .route("/ws/room", get(rooms::socket))
         .route("/metrics", get(metrics::metrics))
+        .route("/internal/rooms/{id}/reset", post(internal::reset_room))
         .route("/api/{*rest}", any(api_not_found))
         .fallback_service(spa)
         .with_state(state);

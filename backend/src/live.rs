@@ -10,74 +10,37 @@
 //! rooms, rosters and progress stay in the control store.
 
 pub mod autoplay;
+mod classrooms;
 mod demo;
+pub mod facts;
+mod presence;
+mod relay;
 mod requests;
+pub mod reset;
 pub mod socket;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use protocol::{ConsoleLine, Place, RoomServerMessage};
 use tokio::sync::{broadcast, watch};
 
+pub use classrooms::Classrooms;
 pub use demo::LiveError;
+use relay::Relay;
 
 /// Messages buffered for a slow viewer; past this it skips ahead. At 10
 /// chart frames a second this is 25 s of room traffic.
 const ROOM_BUFFER: usize = 256;
 /// Demo console lines a late page is shown.
 const RECENT_LINES: usize = 50;
-
-/// Every room with live pages, by room id.
-#[derive(Default)]
-pub struct Classrooms {
-    rooms: Mutex<HashMap<String, Arc<LiveRoom>>>,
-}
-
-impl Classrooms {
-    /// The live side of room `id`, made on first use.
-    pub fn open(&self, id: &str) -> Arc<LiveRoom> {
-        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        rooms
-            .entry(id.to_owned())
-            .or_insert_with(|| Arc::new(LiveRoom::new(id)))
-            .clone()
-    }
-
-    /// The live side of room `id`, if any page ever opened it.
-    pub fn get(&self, id: &str) -> Option<Arc<LiveRoom>> {
-        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        rooms.get(id).cloned()
-    }
-
-    /// The pace lock `learner` is held to: that of a room where a page of
-    /// theirs is open. A learner with no room page open is not paced (the
-    /// lock lives in the page the class shares).
-    pub fn pace_for(&self, learner: &str) -> Option<Place> {
-        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        rooms
-            .values()
-            .filter(|room| room.sockets_of(learner) > 0)
-            .find_map(|room| room.pace())
-    }
-
-    /// Room `id` ended: its pages are told and its sockets close, autoplay
-    /// stops, and its demo sandbox is ended.
-    pub async fn end(&self, id: &str, sessions: &crate::session::SessionRegistry) {
-        let room = {
-            let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-            rooms.remove(id)
-        };
-        if let Some(room) = room {
-            room.stop_autoplay();
-            room.ended.send_replace(true);
-            if let Some(demo) = room.demo_id().await {
-                sessions.remove(&demo).await;
-            }
-        }
-    }
-}
+/// How long a room's first page on this node waits for the room's state
+/// from the other nodes (through the control store) before it is welcomed
+/// with what this node knows: a store that does not answer must not keep
+/// a class out.
+const SYNC_WAIT: Duration = Duration::from_secs(1);
 
 /// One learner's pages in the room.
 #[derive(Debug, Default, Clone, Copy)]
@@ -89,10 +52,17 @@ struct Presence {
 #[derive(Default)]
 struct Live {
     /// The demo console's latest lines, for pages that open late.
-    recent: std::collections::VecDeque<ConsoleLine>,
+    recent: VecDeque<ConsoleLine>,
     position: Option<Place>,
     pace: Option<Place>,
+    /// This node's learners.
     presence: HashMap<String, Presence>,
+    /// Learners with a page open on another node, and whether they
+    /// follow (from the control store; see `facts`).
+    elsewhere: HashMap<String, bool>,
+    /// Every page of the room on this node, the instructor's too: while
+    /// there is one, the node receives the room's traffic from the others.
+    pages: u32,
 }
 
 pub struct LiveRoom {
@@ -107,10 +77,34 @@ pub struct LiveRoom {
     removed: broadcast::Sender<String>,
     /// Learners connected and following, for the instructor.
     presence: watch::Sender<(u32, u32)>,
+    /// To and from the room's pages on other nodes (`None` in unit tests).
+    relay: Option<Relay>,
+    /// True while this node's copy of the room's state is known to be in
+    /// step with the other nodes' (subscribed, snapshot read).
+    synced: watch::Sender<bool>,
+}
+
+/// A page of the room open on this node; dropping it closes it.
+pub struct Page(Arc<LiveRoom>);
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        let last = {
+            let mut live = self.0.live();
+            live.pages = live.pages.saturating_sub(1);
+            live.pages == 0
+        };
+        if last {
+            self.0.synced.send_replace(false);
+            if let Some(relay) = &self.0.relay {
+                relay.leave(&self.0.id);
+            }
+        }
+    }
 }
 
 impl LiveRoom {
-    fn new(id: &str) -> LiveRoom {
+    fn new(id: &str, relay: Option<Relay>) -> LiveRoom {
         LiveRoom {
             id: id.to_owned(),
             tx: broadcast::channel(ROOM_BUFFER).0,
@@ -120,11 +114,34 @@ impl LiveRoom {
             ended: watch::Sender::new(false),
             removed: broadcast::channel(16).0,
             presence: watch::Sender::new((0, 0)),
+            synced: watch::Sender::new(relay.is_none()),
+            relay,
         }
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, Live> {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A page opens on this node. The room's first page here subscribes
+    /// the node to the room's traffic and reads its state from the
+    /// control store; the page waits for that (at most `SYNC_WAIT`), so
+    /// its welcome carries the position set on another node.
+    pub async fn open_page(self: &Arc<Self>) -> Page {
+        let first = {
+            let mut live = self.live();
+            live.pages += 1;
+            live.pages == 1
+        };
+        if first {
+            if let Some(relay) = &self.relay {
+                self.synced.send_replace(false);
+                relay.sync(self);
+            }
+        }
+        let mut synced = self.synced.subscribe();
+        let _ = tokio::time::timeout(SYNC_WAIT, synced.wait_for(|s| *s)).await;
+        Page(self.clone())
     }
 
     /// The room's stream, for one socket.
@@ -137,7 +154,8 @@ impl LiveRoom {
         self.ended.subscribe()
     }
 
-    /// `learner` was removed from the roster: their open pages close.
+    /// `learner` was removed from the roster: their open pages close
+    /// (here; `Classrooms::remove` tells the other nodes).
     pub fn remove(&self, learner: &str) {
         let _ = self.removed.send(learner.to_owned());
     }
@@ -147,29 +165,47 @@ impl LiveRoom {
         self.removed.subscribe()
     }
 
-    /// Pages `learner` has open in the room.
-    pub fn sockets_of(&self, learner: &str) -> u32 {
-        self.live().presence.get(learner).map_or(0, |p| p.sockets)
-    }
-
-    /// Sends `message` to every page in the room, encoded once.
+    /// Sends `message` to every page in the room, encoded once: the same
+    /// bytes go to this node's sockets and, in one PUBLISH, to the others.
     pub fn publish(&self, message: &RoomServerMessage) {
         if let Ok(text) = serde_json::to_string(message) {
+            let text = Utf8Bytes::from(text);
+            if let Some(relay) = &self.relay {
+                relay.message(&self.id, message, &text);
+            }
             // No pages open is fine.
-            let _ = self.tx.send(Utf8Bytes::from(text));
+            let _ = self.tx.send(text);
+        }
+    }
+
+    /// A message another node published: kept as if it were made here,
+    /// and shown to this node's pages (never published again).
+    fn receive(&self, message: RoomServerMessage, text: Utf8Bytes) {
+        self.keep(&message);
+        let _ = self.tx.send(text);
+    }
+
+    /// What a room message changes in the state a late page is shown.
+    fn keep(&self, message: &RoomServerMessage) {
+        let mut live = self.live();
+        match message {
+            RoomServerMessage::Goto { place } => live.position = Some(place.clone()),
+            RoomServerMessage::Pace { place } => live.pace = place.clone(),
+            RoomServerMessage::Console { line } => {
+                if live.recent.len() == RECENT_LINES {
+                    live.recent.pop_front();
+                }
+                live.recent.push_back(line.clone());
+            }
+            _ => {}
         }
     }
 
     /// A line of the demo console: remembered for late pages, and sent.
     pub fn console(&self, line: ConsoleLine) {
-        {
-            let mut live = self.live();
-            if live.recent.len() == RECENT_LINES {
-                live.recent.pop_front();
-            }
-            live.recent.push_back(line.clone());
-        }
-        self.publish(&RoomServerMessage::Console { line });
+        let message = RoomServerMessage::Console { line };
+        self.keep(&message);
+        self.publish(&message);
     }
 
     /// The demo console's latest lines, oldest first.
@@ -187,78 +223,16 @@ impl LiveRoom {
 
     /// Follow-me: every follower moves to `place`.
     pub fn goto(&self, place: Place) {
-        self.live().position = Some(place.clone());
-        self.publish(&RoomServerMessage::Goto { place });
+        let message = RoomServerMessage::Goto { place };
+        self.keep(&message);
+        self.publish(&message);
     }
 
     /// Locks every step after `place` (`None` unlocks).
     pub fn set_pace(&self, place: Option<Place>) {
-        self.live().pace = place.clone();
-        self.publish(&RoomServerMessage::Pace { place });
-    }
-
-    /// A page of `learner` opened; learners start out following.
-    /// Returns whether they follow.
-    pub fn arrive(&self, learner: &str) -> bool {
-        let following = {
-            let mut live = self.live();
-            let presence = live.presence.entry(learner.to_owned()).or_insert(Presence {
-                sockets: 0,
-                following: true,
-            });
-            presence.sockets += 1;
-            presence.following
-        };
-        self.publish_presence();
-        following
-    }
-
-    /// A page of `learner` closed.
-    pub fn depart(&self, learner: &str) {
-        {
-            let mut live = self.live();
-            if let Some(presence) = live.presence.get_mut(learner) {
-                presence.sockets = presence.sockets.saturating_sub(1);
-            }
-        }
-        self.publish_presence();
-    }
-
-    /// `learner` follows the instructor, or breaks away.
-    pub fn follow(&self, learner: &str, on: bool) {
-        if let Some(presence) = self.live().presence.get_mut(learner) {
-            presence.following = on;
-        }
-        self.publish_presence();
-    }
-
-    /// (connected now, follows) for the board.
-    pub fn presence_of(&self, learner: &str) -> (bool, bool) {
-        self.live()
-            .presence
-            .get(learner)
-            .map_or((false, false), |p| {
-                (p.sockets > 0, p.sockets > 0 && p.following)
-            })
-    }
-
-    fn publish_presence(&self) {
-        let (connected, following) = {
-            let live = self.live();
-            let online = live.presence.values().filter(|p| p.sockets > 0);
-            online.fold((0u32, 0u32), |(c, f), p| {
-                (c + 1, f + u32::from(p.following))
-            })
-        };
-        self.presence.send_replace((connected, following));
-    }
-
-    /// (connected, following), for the instructor's sockets. A `watch`,
-    /// not the room stream: only the instructor reads it, and a burst of
-    /// arrivals collapses into the latest count instead of filling every
-    /// learner's buffer with messages they ignore.
-    pub fn presence(&self) -> watch::Receiver<(u32, u32)> {
-        self.presence.subscribe()
+        let message = RoomServerMessage::Pace { place };
+        self.keep(&message);
+        self.publish(&message);
     }
 
     /// Starts autoplay, stopping any that runs.
@@ -274,7 +248,7 @@ impl LiveRoom {
     }
 
     /// Pauses or resumes autoplay and tells the room; false when none
-    /// runs.
+    /// runs (on this node: autoplay runs where it was started).
     pub fn pause_autoplay(&self, paused: bool) -> bool {
         let state = {
             let autoplay = self.autoplay.lock().unwrap_or_else(|e| e.into_inner());
@@ -307,7 +281,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_encoding_reaches_every_viewer_and_presence_counts_learners() {
-        let room = LiveRoom::new("r");
+        let room = LiveRoom::new("r", None);
         let mut a = room.subscribe();
         let mut b = room.subscribe();
         assert!(room.arrive("ada"));

@@ -19,6 +19,8 @@ use super::{CLIENT_HEADER, HOP_HEADER};
 /// A node that does not accept a connection this fast is treated as
 /// unreachable (on one network a live node answers in well under 1 ms).
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// Largest answer of an internal route (a few counts).
+const INTERNAL_ANSWER_BYTES: usize = 64 * 1024;
 /// Idle connections kept per node for the next forwarded request.
 const IDLE_PER_NODE: usize = 32;
 
@@ -102,6 +104,46 @@ impl Client {
             }
         }
         Ok(response.map(Body::new))
+    }
+}
+
+impl Client {
+    /// A JSON `POST` to another node's internal route, with the hop
+    /// secret: its 200 answer, decoded.
+    pub async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        base: &str,
+        path: &str,
+        hop: &str,
+        body: Vec<u8>,
+    ) -> Result<T, ForwardError> {
+        let failed = |reason: String| ForwardError::Failed {
+            node: base.to_owned(),
+            reason,
+        };
+        let request = Request::post(format!("{base}{path}"))
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .header(HOP_HEADER, hop)
+            .body(Body::from(body))
+            .map_err(|e| failed(e.to_string()))?;
+        let response = self.inner.request(request).await.map_err(|e| {
+            if e.is_connect() {
+                ForwardError::Unreachable(base.to_owned())
+            } else {
+                failed(e.to_string())
+            }
+        })?;
+        let status = response.status();
+        let bytes = axum::body::to_bytes(Body::new(response.into_body()), INTERNAL_ANSWER_BYTES)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        if status != StatusCode::OK {
+            return Err(failed(format!(
+                "{status}: {}",
+                String::from_utf8_lossy(&bytes)
+            )));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| failed(e.to_string()))
     }
 }
 

@@ -17,6 +17,10 @@
 //! | `rt:roster:{id}` | hash | learner id → `joined_ms,name` | room idle TTL |
 //! | `rt:hands:{id}` | sorted set | learner id, score = hand raised (ms) | room idle TTL |
 //! | `rt:memberof:{learner}` | string | the room id they last joined (deleted when removed or the room ends) | room idle TTL, from the join |
+//! | `rt:livestate:{room}` | hash | the room's last `goto`, `pace` and `ended` as published, for a node's first page | room idle TTL |
+//! | `rt:liveconsole:{room}` | list | the demo console's latest lines as published, oldest first | room idle TTL |
+//! | `rt:livefacts:{room}` | hash | `learner␟node` → a page's live facts (following, errors), rewritten every 5 s | 15 s |
+//! | channel `rt:live:{room}` | Pub/Sub | every room message, once, for the other nodes' pages | — |
 //! | `rt:node:{id}` | string | a live node's lease: JSON `{id, advertise, sessions, capacity}` | the lease (`--lease-ms`) |
 //! | `rt:nodes` | set | node ids that held a lease (pruned when the lease is gone) | none |
 //! | `rt:cluster:hop` | string | the shared secret that proves a request was forwarded by a node | none |
@@ -83,6 +87,29 @@ pub fn hands(id: &str) -> String {
 /// The learner → room index that admits a member by the room's capacity.
 pub fn member_of(learner: &str) -> String {
     format!("rt:memberof:{learner}")
+}
+
+/// The Pub/Sub channels of the rooms' relay between nodes.
+pub const LIVE_CHANNEL_PREFIX: &str = "rt:live:";
+
+/// Room `room`'s relay channel.
+pub fn live_channel(room: &str) -> String {
+    format!("{LIVE_CHANNEL_PREFIX}{room}")
+}
+
+/// The last `goto`, `pace` and `ended` published in room `room`.
+pub fn live_state(room: &str) -> String {
+    format!("rt:livestate:{room}")
+}
+
+/// The demo console's latest lines in room `room`, oldest first.
+pub fn live_console(room: &str) -> String {
+    format!("rt:liveconsole:{room}")
+}
+
+/// Each node's live facts about room `room`'s learners.
+pub fn live_facts(room: &str) -> String {
+    format!("rt:livefacts:{room}")
 }
 
 /// A node's lease.

@@ -265,9 +265,7 @@ pub async fn remove(
         .remove_from_room(&room, &learner, state.rooms.idle)
         .await?
     {
-        if let Some(live) = state.classrooms.get(&room.id) {
-            live.remove(&learner);
-        }
+        state.classrooms.remove(&state, &room.id, &learner);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(HttpError::NotFound(format!(
@@ -284,6 +282,6 @@ pub async fn end(
 ) -> Result<StatusCode, HttpError> {
     let room = find(&state, &id).await?;
     state.control.end_room(&room, state.rooms.idle).await?;
-    state.classrooms.end(&room.id, &state.sessions).await;
+    state.classrooms.end(&state, &room.id).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,22 +6,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use protocol::{
-    ErrorBody, ErrorCode, NoticeKind, Place, RoomClientMessage as C, RoomServerMessage as S,
-    SessionEvent,
+    ErrorBody, ErrorCode, Place, RoomClientMessage as C, RoomServerMessage as S, SessionEvent,
 };
 use tokio::sync::{broadcast, mpsc};
-use tokio::task::JoinSet;
 
 use super::socket::Who;
 use super::{LiveError, LiveRoom};
-use crate::lessons::runner;
-use crate::session::Session;
 use crate::state::AppState;
-
-/// Sandboxes reset at once when the instructor resets the class: enough
-/// to finish a class of 200 in seconds, few enough that the learners
-/// still typing keep their share of two cores.
-const RESETS_AT_ONCE: usize = 4;
 
 /// One socket's requests: who asks, in which room, and the learner it
 /// watches (instructor only).
@@ -145,7 +136,7 @@ impl Requests {
                 let (state, room, later) =
                     (self.state.clone(), self.room.id.clone(), later.clone());
                 tokio::spawn(async move {
-                    let done = match reset_all(&state, &room, &lesson).await {
+                    let done = match super::reset::everywhere(&state, &room, &lesson).await {
                         Ok((count, failed)) => S::Done { seq, count, failed },
                         Err(e) => error(seq, ErrorCode::StoreUnavailable, e.to_string()),
                     };
@@ -230,50 +221,4 @@ fn seq_of(message: &C) -> u64 {
         | C::AutoplayStop { seq }
         | C::Watch { seq, .. } => *seq,
     }
-}
-
-/// Resets every member's live sandbox and loads `lesson`'s starting data:
-/// (reset, failed). The instructor's reset is not charged to the class's
-/// per-address reset budget; the pool's host-wide spawn pace still holds.
-async fn reset_all(
-    state: &AppState,
-    room: &str,
-    lesson: &str,
-) -> Result<(u32, u32), crate::control::StoreError> {
-    let sessions: Vec<Arc<Session>> = state
-        .control
-        .roster(room)
-        .await?
-        .iter()
-        .filter_map(|m| state.sessions.for_learner(&m.learner))
-        .collect();
-    let title = state
-        .course
-        .find(lesson)
-        .map_or_else(|| lesson.to_owned(), |l| l.meta.title.clone());
-    let permits = Arc::new(tokio::sync::Semaphore::new(RESETS_AT_ONCE));
-    let mut resets = JoinSet::new();
-    for session in sessions {
-        let (state, permits, lesson) = (state.clone(), permits.clone(), lesson.to_owned());
-        let message = format!("Your instructor reset your sandbox to the start of “{title}”.");
-        resets.spawn(async move {
-            let _permit = permits.acquire_owned().await.ok()?;
-            session
-                .reset_saying(NoticeKind::Reset, message)
-                .await
-                .ok()?;
-            let lesson = state.course.find(&lesson)?;
-            runner::open_lesson(&state.gateway, &session, lesson)
-                .await
-                .ok()
-        });
-    }
-    let (mut done, mut failed) = (0, 0);
-    while let Some(outcome) = resets.join_next().await {
-        match outcome {
-            Ok(Some(_)) => done += 1,
-            _ => failed += 1,
-        }
-    }
-    Ok((done, failed))
 }

@@ -109,7 +109,10 @@ pub async fn serve(
             return;
         }
     };
-    let room = state.classrooms.open(&room_id);
+    let room = state.classrooms.open(&state, &room_id);
+    // Counted before the welcome, so the welcome carries the room's state
+    // even when the instructor's page is on another node.
+    let _page = room.open_page().await;
     let following = match &who {
         Who::Learner(learner) => {
             if room.sockets_of(&learner.id) >= SOCKETS_PER_LEARNER {

@@ -117,6 +117,22 @@ async fn any_node_serves_any_session_and_a_killed_node_loses_nothing() {
     }
     let on_b = on_b.expect("B keeps a session when it is the least loaded");
     exec_ok(&nodes.servers[a], &on_b, "SET lost soon").await;
+    // A stranger cannot pass as a node: a made-up hop secret is ignored,
+    // so the request is still forwarded (a trusted one would be served
+    // where it lands, where B's session is unknown).
+    let forged = nodes.servers[a]
+        .http
+        .post(nodes.servers[a].url("/api/exec"))
+        .bearer_auth(&on_b)
+        .header("x-redis-tutor-hop", "a-guess")
+        .header("x-redis-tutor-client", "10.9.9.9")
+        .json(&protocol::ExecRequest {
+            line: "GET lost".into(),
+        })
+        .send()
+        .await
+        .expect("forged hop");
+    assert_eq!(forged.status(), StatusCode::OK);
     // The learner's own session must survive too: move it to B's fate
     // only if it lives there.
     let learner_on_b = home == NAMES[b];

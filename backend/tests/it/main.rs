@@ -41,6 +41,7 @@ mod room_restart;
 mod room_socket;
 mod rooms;
 mod rooms_live;
+mod rooms_nodes;
 mod sim_anomaly;
 mod sim_latency_memory;
 mod sim_rate_limit;

@@ -1,7 +1,8 @@
 //! `GET /api/rooms/{id}/board`: the store's facts about each member
-//! (steps, tasks, scores, hands) joined with what only the live server
-//! knows (errors in their console, whether a page of theirs is open and
-//! follows), and the summary strip above it.
+//! (steps, tasks, scores, hands) joined with what only the live servers
+//! know (errors in their console, whether a page of theirs is open and
+//! follows: this node's in memory, the other nodes' from the control
+//! store, see `live::facts`), and the summary strip above it.
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,6 +16,7 @@ use super::super::HttpError;
 use super::{facts, find};
 use crate::classroom::RoomRules;
 use crate::control::rooms::MemberFacts;
+use crate::live::facts::Remote;
 use crate::session::ErrorCounts;
 use crate::state::AppState;
 
@@ -34,6 +36,26 @@ struct LiveFacts {
     errors: ErrorCounts,
     online: bool,
     following: bool,
+}
+
+impl LiveFacts {
+    /// This node's facts joined with other nodes' (a page there, and maybe
+    /// the console): present anywhere is present, and the console's
+    /// counts come from the node that holds it.
+    fn with(self, remote: Option<&Remote>) -> LiveFacts {
+        let Some(remote) = remote else { return self };
+        LiveFacts {
+            console: self.console || remote.console,
+            used_ms: self.used_ms.max(remote.used_ms),
+            errors: if self.console {
+                self.errors
+            } else {
+                remote.errors
+            },
+            online: true,
+            following: self.following || remote.following,
+        }
+    }
 }
 
 /// Stuck: present (a console open) and either no new step for
@@ -75,6 +97,8 @@ pub async fn board(
         .map(|(learner, _)| learner)
         .collect();
     let live_room = state.classrooms.get(&room.id);
+    // Learners whose pages are on other nodes.
+    let elsewhere = state.classrooms.elsewhere(&state, &room.id).await;
     let now = now_ms();
     let facts = facts(&state, &room).await?;
     let learners: Vec<BoardRow> = facts
@@ -84,7 +108,7 @@ pub async fn board(
             let (online, following) = live_room
                 .as_ref()
                 .map_or((false, false), |r| r.presence_of(&f.member.learner));
-            let live = LiveFacts {
+            let here = LiveFacts {
                 console: session.is_some(),
                 used_ms: session.as_ref().map(|s| {
                     now.saturating_sub(u64::try_from(s.idle_for().as_millis()).unwrap_or(0))
@@ -93,6 +117,7 @@ pub async fn board(
                 online,
                 following,
             };
+            let live = here.with(elsewhere.get(&f.member.learner));
             let (lesson, step) = f.latest.clone().unzip();
             BoardRow {
                 hand_raised: raised.contains(&f.member.learner),

@@ -16,9 +16,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use protocol::{Notice, NoticeKind};
 
-use super::forward::ForwardError;
-use super::{Cluster, NodeInfo, SessionHome, CLIENT_HEADER, HOP_HEADER};
-use crate::http::HttpError;
+use super::HttpError;
+use crate::cluster::{Cluster, ForwardError, NodeInfo, SessionHome, CLIENT_HEADER, HOP_HEADER};
 use crate::state::AppState;
 
 /// Largest body a node buffers to forward (a console line, a task check).
@@ -154,10 +153,7 @@ async fn forward(
     node: &NodeInfo,
 ) -> Result<Response, ForwardError> {
     let client = peer(parts);
-    cluster
-        .client
-        .send(parts, body, &node.advertise, &cluster.hop, client)
-        .await
+    cluster.forward(parts, body, node, client).await
 }
 
 /// Brings session `id` back here with a fresh sandbox, unless another node
