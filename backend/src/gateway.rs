@@ -151,7 +151,7 @@ impl Gateway {
             return Err(GatewayError::RateLimited(limits.rate_per_sec));
         }
         let mut link = match origin {
-            Origin::Learner => session.try_lock().ok_or(GatewayError::Busy)?,
+            Origin::Learner => session.lock_for_learner().await.ok_or(GatewayError::Busy)?,
             Origin::Backend => session.lock().await,
         };
         // One deadline for the whole line: `100 EVAL "while true do end" 0`

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+pub mod nofile;
+
 pub const DEFAULT_MAXMEMORY_MB: u64 = 16;
 pub const DEFAULT_RLIMIT_AS_MB: u64 = 320;
 pub const DEFAULT_RLIMIT_NOFILE: u64 = 64;
@@ -53,6 +55,24 @@ pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 pub const DEFAULT_MAX_HEADERS: usize = 100;
+/// Messages the server reads from one console socket a second, and at
+/// once. A console sends one request and waits for its reply (commands
+/// are held to `rate_per_sec` anyway), so a real browser never comes near;
+/// past it the server simply stops reading that socket until the budget
+/// refills: a client flooding it as fast as it can costs the server this
+/// many messages a second, and its own writes back up in TCP.
+pub const DEFAULT_WS_MESSAGES_PER_SEC: u32 = 100;
+pub const DEFAULT_WS_MESSAGE_BURST: u32 = 200;
+/// How deep JSON may nest where it is parsed into values: serde_json's own
+/// recursion limit, which every request body and socket message is parsed
+/// under. Deeper input is refused as it is read, before anything deeper is
+/// built: a socket message nested 10,000 deep closes its socket as a
+/// protocol violation; a body whose nesting sits where a value is expected
+/// gets 400 `invalid_request`. (Nesting inside a field the server does not
+/// know is skipped without recursion, in time linear in the body, whose
+/// size the body deadline and axum's 2 MB default bound.) Not a flag:
+/// serde_json fixes it.
+pub const JSON_MAX_DEPTH: usize = 128;
 
 /// Limits for each sandbox and for the host as a whole.
 #[derive(Debug, Clone, Args)]
@@ -175,6 +195,13 @@ pub struct SandboxLimits {
     /// Most headers in one request.
     #[arg(long, env = "REDIS_TUTOR_MAX_HEADERS", default_value_t = DEFAULT_MAX_HEADERS)]
     pub max_headers: usize,
+    /// Messages read from one console socket per second; beyond this the
+    /// server waits before reading that socket again.
+    #[arg(long, env = "REDIS_TUTOR_WS_MESSAGES_PER_SEC", default_value_t = DEFAULT_WS_MESSAGES_PER_SEC)]
+    pub ws_messages_per_sec: u32,
+    /// Messages one console socket may send at once before that pace applies.
+    #[arg(long, env = "REDIS_TUTOR_WS_MESSAGE_BURST", default_value_t = DEFAULT_WS_MESSAGE_BURST)]
+    pub ws_message_burst: u32,
 }
 
 impl Default for SandboxLimits {
@@ -217,6 +244,8 @@ impl Default for SandboxLimits {
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             max_headers: DEFAULT_MAX_HEADERS,
+            ws_messages_per_sec: DEFAULT_WS_MESSAGES_PER_SEC,
+            ws_message_burst: DEFAULT_WS_MESSAGE_BURST,
         }
     }
 }

@@ -26,6 +26,8 @@ async fn main() -> anyhow::Result<()> {
         }) => return grade_cli::run(&exercise, &redis_url, format).await,
         None => {}
     }
+    // Serving only: the subcommands print their own output on stdout.
+    raise_nofile();
 
     let state = AppState::build(&config).await?;
     let engine = &state.engine;
@@ -69,4 +71,18 @@ async fn main() -> anyhow::Result<()> {
     state.shutdown().await;
     tracing::info!("stopped; every sandbox ended");
     Ok(())
+}
+
+/// Every learner holds several fds: take the whole hard limit (logged).
+fn raise_nofile() {
+    match backend::limits::nofile::raise_to_hard() {
+        Ok(n) => tracing::info!(
+            soft_before = n.soft_before,
+            soft = n.soft,
+            hard = n.hard,
+            learners = n.learners(),
+            "open-files limit (RLIMIT_NOFILE) raised to the hard limit"
+        ),
+        Err(e) => tracing::warn!("{e}; the server may refuse connections early"),
+    }
 }

@@ -9,6 +9,7 @@
 
 pub mod convert;
 mod errors;
+mod exit_watch;
 mod link;
 pub mod park;
 mod rate;
@@ -54,10 +55,12 @@ pub struct Session {
     created: Instant,
     last_used: Mutex<Instant>,
     rate: Mutex<TokenBucket>,
-    link: tokio::sync::Mutex<SandboxLink>,
+    /// Shared with the exit watcher (weakly), which replaces a sandbox
+    /// that dies between commands.
+    link: Arc<tokio::sync::Mutex<SandboxLink>>,
     /// The sandbox's pid, readable without the lock, so a session can be
     /// ended while a command runs.
-    pid: AtomicU32,
+    pid: Arc<AtomicU32>,
     events: broadcast::Sender<SessionEvent>,
     /// Recent errors, counted as they pass through `emit`.
     errors: Mutex<errors::ErrorLog>,
@@ -76,6 +79,10 @@ pub struct Session {
     /// Flips to true once when the session ends; sockets close on it.
     ended: watch::Sender<bool>,
     pool: Arc<SandboxPool>,
+    /// Stops the exit watcher when the session goes.
+    _exit_watch: exit_watch::ExitWatch,
+    /// Set while the exit watcher replaces a dead sandbox.
+    restarting: Arc<AtomicBool>,
 }
 
 impl Session {
@@ -85,11 +92,24 @@ impl Session {
         pool: Arc<SandboxPool>,
         learner: Option<LearnerRef>,
     ) -> Result<Session, SandboxError> {
-        let sandbox = pool.acquire().await?;
+        let mut sandbox = pool.acquire().await?;
         let pid = sandbox.pid();
-        let link = SandboxLink::open(sandbox).await?;
+        // Armed before anyone can use the link, so it never waits for it.
+        let first_exit = exit_watch::Exit::arm(&mut sandbox);
+        let link = Arc::new(tokio::sync::Mutex::new(SandboxLink::open(sandbox).await?));
+        let pid = Arc::new(AtomicU32::new(pid));
         let limits = &pool.spec().limits;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let ended = watch::Sender::new(false);
+        let restarting = Arc::new(AtomicBool::new(false));
+        let watched = exit_watch::Watched {
+            restarting: restarting.clone(),
+            link: Arc::downgrade(&link),
+            pid: pid.clone(),
+            events: events.clone(),
+            ended: ended.subscribe(),
+            pool: pool.clone(),
+        };
         Ok(Session {
             id,
             client_ip,
@@ -97,16 +117,18 @@ impl Session {
             created: Instant::now(),
             last_used: Mutex::new(Instant::now()),
             rate: Mutex::new(TokenBucket::new(limits.rate_per_sec, limits.rate_burst)),
-            link: tokio::sync::Mutex::new(link),
-            pid: AtomicU32::new(pid),
+            link,
+            pid,
             events,
             errors: Mutex::default(),
             greeting: Mutex::default(),
             prepared: Mutex::new(Vec::new()),
             had_socket: AtomicBool::new(false),
             room_admitted: AtomicBool::new(false),
-            ended: watch::Sender::new(false),
+            ended,
             pool,
+            _exit_watch: exit_watch::start(watched, first_exit),
+            restarting,
         })
     }
 
@@ -163,6 +185,19 @@ impl Session {
             guard,
             session: self,
         })
+    }
+
+    /// For learners: `try_lock`, except that while the exit watcher puts in
+    /// a fresh sandbox the command waits for it instead of being refused
+    /// as busy (nothing of the learner's is running).
+    pub async fn lock_for_learner(&self) -> Option<LinkGuard<'_>> {
+        if let Some(guard) = self.try_lock() {
+            return Some(guard);
+        }
+        if self.restarting.load(Ordering::Acquire) {
+            return Some(self.lock().await);
+        }
+        None
     }
 
     /// For the backend's own work (graders, simulators): wait for a turn.
@@ -335,6 +370,7 @@ impl Session {
     /// process is killed before taking the lock, so a running script
     /// cannot hold the session open.
     pub async fn close(&self) {
+        // Before the kill: the exit watcher then stops instead of respawning.
         self.ended.send_replace(true);
         self.emit(SessionEvent::Ended);
         let pid = self.pid.load(Ordering::Acquire);

@@ -79,6 +79,10 @@ fn median(mut v: Vec<u64>) -> u64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // Each sandbox holds a control connection and two pipes here.
+    if let Err(e) = backend::limits::nofile::raise_to_hard() {
+        eprintln!("{e}");
+    }
     let config = Config::try_parse_from(["redis-tutor"]).context("default flags")?;
     let engine = std::sync::Arc::new(
         Engine::discover(&config.engine_dir).context("find the engine (run `make setup` first)")?,
@@ -97,6 +101,9 @@ async fn main() -> anyhow::Result<()> {
         config.limits.memory_host_percent, args.max
     );
 
+    // Read before the host is full: at 1,000 sandboxes loading the course
+    // failed (2026-12-02), and it does not depend on them.
+    let lines = lesson_data(&config)?;
     let mut sandboxes = Vec::new();
     let mut spawn_us = Vec::new();
     let mut stopped_by = "the --max count";
@@ -140,7 +147,6 @@ async fn main() -> anyhow::Result<()> {
     let idle_median_kib = median(idle.clone());
 
     // A lesson's worth of data in a sample, measured again.
-    let lines = lesson_data(&config)?;
     let mut loaded = Vec::new();
     for sandbox in sandboxes.iter().take(SAMPLE) {
         let mut conn = sandbox

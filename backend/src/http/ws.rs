@@ -30,10 +30,14 @@ use crate::sim::streams::StreamAction;
 use crate::sim::{Measurement, Simulations};
 use crate::state::AppState;
 use handlers::{ack, Console};
-use wire::{read, send, Event};
+use wire::{read, send, Event, Pace};
 
-/// Largest message a browser may send (a line is capped at 64 KiB).
+/// Largest message a browser may send (a line is capped at 64 KiB). Also
+/// the largest frame: a bigger one is refused from its header, before its
+/// payload is read (tungstenite's default would buffer up to 16 MiB first).
 const MAX_MESSAGE: usize = 80 * 1024;
+/// The close code for a frame over `MAX_MESSAGE` (RFC 6455: too big).
+const CLOSE_TOO_BIG: u16 = 1009;
 /// Bytes read from the socket at a time. tungstenite zero-fills this much
 /// before every read, including the one that finds nothing left: at its
 /// 128 KiB default that memset was the largest single cost per command in
@@ -63,6 +67,7 @@ pub async fn upgrade(
     session.mark_socket();
     Ok(ws
         .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
             serve(socket, session, state).await;
@@ -76,6 +81,8 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let mut events = session.subscribe();
     let mut tick = tokio::time::interval(PING_EVERY);
     tick.tick().await;
+    let limits = session.limits();
+    let mut pace = Pace::new(limits.ws_messages_per_sec, limits.ws_message_burst);
     let (frames_tx, mut frames) = mpsc::channel(FRAME_BUFFER);
     let in_multi = session.in_multi().await;
     let sims = Simulations::new(session.clone(), frames_tx);
@@ -87,12 +94,17 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     };
     let mut open = send(&mut socket, &ServerMessage::SessionState { in_multi }).await;
     while open {
+        let may_read = pace.may_read();
         let event = tokio::select! {
             Some(frame) = frames.recv() => Event::Frame(frame),
-            incoming = socket.recv() => match read(incoming) {
-                Some(event) => event,
-                None => continue,
+            incoming = socket.recv(), if may_read => {
+                pace.spend();
+                match read(incoming) {
+                    Some(event) => event,
+                    None => continue,
+                }
             },
+            () = tokio::time::sleep(pace.wait()), if !may_read => continue,
             received = events.recv() => match received {
                 Ok(SessionEvent::Notice { notice }) => Event::Notice(notice),
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
@@ -121,6 +133,18 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                 let error = ErrorBody::new(ErrorCode::ProtocolViolation, message);
                 let _ = send(&mut socket, &ServerMessage::Error { seq: 0, error }).await;
                 false
+            }
+            Event::TooBig => {
+                let reason = format!(
+                    "messages on the console socket are limited to {} KiB",
+                    MAX_MESSAGE / 1024
+                );
+                let close = axum::extract::ws::CloseFrame {
+                    code: CLOSE_TOO_BIG,
+                    reason: reason.into(),
+                };
+                let _ = socket.send(Message::Close(Some(close))).await;
+                return;
             }
             Event::Closed => false,
         };

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use protocol::{NoticeKind, Reply};
+use protocol::{NoticeKind, Reply, SessionEvent};
 
 use crate::support::TestApp;
 
@@ -57,6 +57,9 @@ async fn a_killed_sandbox_is_replaced_and_the_learner_told() {
     app.exec(&id, "SET k v").await;
     let session = app.state.sessions.get(&id).unwrap();
     let old = session.sandbox_pid().await;
+    // The notice comes on the session's event stream whoever finds the
+    // dead process first: the exit watcher, or the next command.
+    let mut events = session.subscribe();
     // SAFETY-free: kill(1) from the shell, as an operator (or the OOM killer) would.
     let status = std::process::Command::new("kill")
         .args(["-9", &old.to_string()])
@@ -66,11 +69,17 @@ async fn a_killed_sandbox_is_replaced_and_the_learner_told() {
     eventually(|| !alive(old), "the killed sandbox to be gone").await;
 
     let response = app.exec(&id, "GET k").await;
-    let notice = response
-        .notices
-        .iter()
-        .find(|n| n.kind == NoticeKind::Restarted)
-        .expect("a restart notice");
+    let notice = loop {
+        let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .expect("a restart notice in time")
+            .expect("the event stream stays open");
+        if let SessionEvent::Notice { notice } = event {
+            if notice.kind == NoticeKind::Restarted {
+                break notice;
+            }
+        }
+    };
     assert!(
         notice.message.contains("restarted and its data reset"),
         "{}",

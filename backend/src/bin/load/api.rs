@@ -3,7 +3,8 @@
 //! the learner's record, grading, and the course itself.
 
 use protocol::{
-    ApiError, ErrorCode, GradeReport, LearnerCreated, LessonPage, LessonSummary, Me, SessionCreated,
+    ApiError, ErrorCode, GradeReport, LearnerCreated, LessonPage, LessonSummary, Me, RoomCreated,
+    SessionCreated,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -127,6 +128,20 @@ impl Api {
     pub async fn grade(&self, session: &str, exercise: &str) -> Result<GradeReport, CallError> {
         let url = self.url(&format!("/api/exercises/{exercise}/grade"));
         self.call(self.http.post(url), Some(session)).await
+    }
+
+    /// `POST /api/rooms` as the instructor: the class's room (`--hostile`).
+    pub async fn create_room(&self, instructor: &str) -> Result<RoomCreated, CallError> {
+        let body = json!({ "name": "redis-tutor-load class", "lessons": [] });
+        let request = self.http.post(self.url("/api/rooms")).json(&body);
+        self.call(request, Some(instructor)).await
+    }
+
+    /// `POST /api/rooms/join`: the learner joins the class by its code.
+    pub async fn join_room(&self, learner: &str, code: &str, name: &str) -> Result<(), CallError> {
+        let body = json!({ "code": code, "name": name });
+        let request = self.http.post(self.url("/api/rooms/join")).json(&body);
+        self.call::<Value>(request, Some(learner)).await.map(drop)
     }
 
     /// Every lesson the running engine can serve, with its blocks.

@@ -174,6 +174,7 @@ pub fn sandbox_kill_report(faults: &Faults, start: Instant) -> Option<SandboxKil
         extra_learners: first.len().saturating_sub(kill.killed),
         notice_p50_ms: median(noticed.clone()),
         notice_max_ms: noticed.iter().copied().fold(0.0, f64::max),
+        notice_within_1s: noticed.iter().filter(|&&ms| ms <= 1000.0).count(),
         carried_p50_ms: median(carried.clone()),
         carried_max_ms: carried.iter().copied().fold(0.0, f64::max),
         working_max_ms: working.iter().copied().fold(0.0, f64::max),

@@ -206,16 +206,21 @@ pub struct SandboxKillReport {
     pub learners_recovered: usize,
     /// Learners noticing beyond the number killed: somebody else noticed.
     pub extra_learners: usize,
-    /// Kill → notice, which includes the learner's own think time: the
-    /// server finds a dead sandbox when the learner next sends something.
+    /// Kill → the `restarted` notice on the learner's socket, per learner
+    /// affected: the server's exit watcher pushes it by itself (before it,
+    /// a dead sandbox was found at the learner's next request).
     pub notice_p50_ms: f64,
     pub notice_max_ms: f64,
+    /// Learners whose notice came within 1 s of the kill.
+    pub notice_within_1s: usize,
     /// Round trip of the request that brought the notice (detection,
     /// respawn, the command): what the learner waited for.
     pub carried_p50_ms: f64,
     pub carried_max_ms: f64,
     /// Notice → a working command.
     pub working_max_ms: f64,
+    /// Learners with a working command within 1 s of the kill (their next
+    /// command may come later: think time).
     pub within_1s: usize,
 }
 

@@ -56,13 +56,30 @@ impl Plan {
 pub struct Ctx {
     pub api: Api,
     pub ws_base: String,
+    /// With `--nodes`: every node's API and WebSocket base; learner `i`
+    /// comes in through node `i % N`, as a load balancer would spread them.
+    pub entries: Vec<(Api, String)>,
     pub tally: Arc<Tally>,
     pub faults: Arc<Faults>,
     /// The server's pid now (0: unknown, or between a kill and a restart).
     pub server_pid: Arc<AtomicU32>,
     /// The lessons the engine can serve that have blocks, in course order.
     pub course: Vec<LessonPage>,
+    /// With `--hostile`: the class's room code; each learner joins it
+    /// before its first session.
+    pub room_code: Option<String>,
     pub plan: Plan,
+}
+
+impl Ctx {
+    /// Where learner `index` comes in: its node with `--nodes`, else the
+    /// one server.
+    pub fn entry(&self, index: usize) -> (&Api, &str) {
+        match self.entries.get(index % self.entries.len().max(1)) {
+            Some((api, ws)) => (api, ws),
+            None => (&self.api, &self.ws_base),
+        }
+    }
 }
 
 /// What a learner leaves behind for the checks after the run.
@@ -127,7 +144,7 @@ pub async fn run(ctx: Arc<Ctx>, index: usize) -> LearnerLog {
         if Instant::now() >= plan.end() {
             return log;
         }
-        match ctx.api.create_learner().await {
+        match ctx.entry(index).0.create_learner().await {
             Ok(created) => break created.token,
             Err(e) => {
                 refused(&ctx, &e, 0, "POST /api/learners");
@@ -135,6 +152,20 @@ pub async fn run(ctx: Arc<Ctx>, index: usize) -> LearnerLog {
             }
         }
     };
+    if let Some(code) = &ctx.room_code {
+        while let Err(e) = ctx
+            .entry(index)
+            .0
+            .join_room(&token, code, &format!("learner {index}"))
+            .await
+        {
+            if Instant::now() >= plan.end() {
+                return log;
+            }
+            refused(&ctx, &e, 0, "POST /api/rooms/join");
+            backoff.wait(&mut rng).await;
+        }
+    }
     log.token = Some(token.clone());
     let window = plan.seconds;
     let sim_at = Instant::now() + window.mul_f64(rng.unit() * 0.8);
@@ -200,7 +231,8 @@ impl Learner<'_> {
                 return;
             }
             let sent = Instant::now();
-            match ctx.api.create_session(&self.token).await {
+            let (api, ws_base) = ctx.entry(self.log.index);
+            match api.create_session(&self.token).await {
                 Ok(created) => {
                     ctx.tally.time(Kind::SessionStart, sent);
                     Tally::add(&ctx.tally.sessions_started, 1);
@@ -215,7 +247,7 @@ impl Learner<'_> {
                     continue;
                 }
             }
-            let mut link = match Link::open(&ctx.ws_base, &self.session).await {
+            let mut link = match Link::open(ws_base, &self.session).await {
                 Ok(link) => link,
                 Err(e) => {
                     self.dropped(&e, "opening the socket");
@@ -236,7 +268,7 @@ impl Learner<'_> {
             match outcome {
                 Ok(()) => {
                     link.close().await;
-                    let _ = ctx.api.delete_session(&self.session).await;
+                    let _ = api.delete_session(&self.session).await;
                     return;
                 }
                 Err(e) => {

@@ -14,8 +14,10 @@ mod chart;
 mod checks;
 mod faults;
 mod host;
+mod hostile;
 mod learner;
 mod link;
+mod nodes;
 mod report;
 mod rng;
 mod run;
@@ -102,9 +104,52 @@ pub struct Args {
     /// this binary was built from, else the current directory].
     #[arg(long)]
     pub root: Option<PathBuf>,
+    /// Measure `--seconds` quiet, then `--seconds` more with hostile
+    /// clients beside the class, and compare (needs the server started
+    /// here). The class joins a room, so the server keeps its default
+    /// per-address caps for everybody else.
+    #[arg(long)]
+    pub hostile: bool,
+    /// With `--hostile`: idle WebSockets to open.
+    #[arg(long, default_value_t = 1_000)]
+    pub hostile_idle: usize,
+    /// With `--hostile`: source addresses (127.0.0.2 on) for the idle sockets.
+    #[arg(long, default_value_t = 49)]
+    pub hostile_addrs: u8,
+    /// With `--hostile`: sockets that each send one 1 MiB frame.
+    #[arg(long, default_value_t = 10)]
+    pub hostile_oversized: usize,
+    /// With `--hostile`: slowloris connections held at once.
+    #[arg(long, default_value_t = 50)]
+    pub hostile_slowloris: usize,
+    /// With `--hostile`: requests with JSON nested 10,000 deep (each over
+    /// HTTP and over the socket).
+    #[arg(long, default_value_t = 10)]
+    pub hostile_deep: usize,
+    /// Run the class on this many nodes sharing one control store (started
+    /// here); learner `i` comes in through node `i % N`.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
 }
 
 impl Args {
+    pub fn hostile_plan(&self) -> hostile::Plan {
+        hostile::Plan {
+            idle: self.hostile_idle,
+            addrs: self.hostile_addrs.clamp(1, 200),
+            oversized: self.hostile_oversized,
+            slowloris: self.hostile_slowloris,
+            deep: self.hostile_deep,
+        }
+    }
+
+    /// How long the learners stay once all are online: one phase, or the
+    /// quiet one and the hostile one.
+    pub fn window(&self) -> Duration {
+        let phases = if self.hostile { 2.0 } else { 1.0 };
+        Duration::from_secs_f64(self.seconds * phases)
+    }
+
     pub fn ramp(&self) -> Duration {
         let secs = self
             .ramp_seconds
@@ -144,24 +189,43 @@ pub fn say(what: &str) {
     eprintln!("load: {what}");
 }
 
-/// The server's flags for `learners` learners from one address.
-fn flags(args: &Args) -> Vec<String> {
+/// The server's flags for `learners` learners from one address. With
+/// `--hostile` the class is a room (admitted past the per-address caps,
+/// as a class behind one NAT is), and the per-address caps stay at their
+/// defaults for the hostile clients.
+fn flags(args: &Args, instructor: Option<&str>) -> Vec<String> {
     let n = args.learners;
-    let mut flags: Vec<String> = [
-        ("--max-sandboxes", n + n / 5 + 20),
-        ("--sandboxes-per-ip", n + 20),
-        ("--spawns-per-min-per-ip", 4 * n + 100),
-        ("--sockets-per-ip", 2 * n + 20),
-        ("--spawns-per-sec", args.spawns_per_sec as usize),
-    ]
-    .iter()
-    .flat_map(|(flag, value)| [flag.to_string(), value.to_string()])
-    .collect();
+    let pairs: Vec<(&str, usize)> = if args.hostile {
+        vec![
+            (
+                "--max-sandboxes",
+                n + n / 5 + 20 + args.hostile_plan().sandboxes(),
+            ),
+            ("--room-capacity", n + 10),
+            ("--joins-per-min-per-ip", 2 * n + 100),
+            ("--spawns-per-sec", args.spawns_per_sec as usize),
+        ]
+    } else {
+        vec![
+            ("--max-sandboxes", n + n / 5 + 20),
+            ("--sandboxes-per-ip", n + 20),
+            ("--spawns-per-min-per-ip", 4 * n + 100),
+            ("--sockets-per-ip", 2 * n + 20),
+            ("--spawns-per-sec", args.spawns_per_sec as usize),
+        ]
+    };
+    let mut flags: Vec<String> = pairs
+        .iter()
+        .flat_map(|(flag, value)| [flag.to_string(), value.to_string()])
+        .collect();
+    if let Some(token) = instructor {
+        flags.extend(["--instructor-token".to_owned(), token.to_owned()]);
+    }
     flags.extend(args.server_arg.iter().cloned());
     flags
 }
 
-fn launch(args: &Args) -> anyhow::Result<Launch> {
+fn launch(args: &Args, instructor: Option<&str>) -> anyhow::Result<Launch> {
     let binary = match &args.server {
         Some(path) => path.clone(),
         None => std::env::current_exe()
@@ -178,7 +242,7 @@ fn launch(args: &Args) -> anyhow::Result<Launch> {
     Ok(Launch {
         binary,
         root,
-        flags: flags(args),
+        flags: flags(args, instructor),
     })
 }
 
@@ -189,14 +253,31 @@ async fn start(args: &Args) -> anyhow::Result<report::Report> {
     if args.url.is_some() && args.kill_server_at.is_some() {
         anyhow::bail!("--kill-server-at needs the server started here: drop --url");
     }
+    if args.url.is_some() && args.hostile {
+        anyhow::bail!(
+            "--hostile needs the server started here (its instructor token and caps): drop --url"
+        );
+    }
+    // A class needs a room in hostile mode, and a room needs the instructor.
+    let instructor = match args.hostile {
+        true => Some(backend::secret::random_hex(32).context("an instructor token")?),
+        false => None,
+    };
+    // Sockets for every learner and every hostile client.
+    if let Err(e) = backend::limits::nofile::raise_to_hard() {
+        say(&format!("{e}"));
+    }
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .context("an HTTP client")?;
+    if args.nodes > 1 {
+        return on_nodes(args, &http).await;
+    }
     let server = match &args.url {
         Some(_) => None,
         None => {
-            let launch = launch(args)?;
+            let launch = launch(args, instructor.as_deref())?;
             say(&format!("starting {}", launch.binary.display()));
             let server = ServerChild::start(launch, &http)
                 .await
@@ -210,5 +291,48 @@ async fn start(args: &Args) -> anyhow::Result<report::Report> {
         }
     };
     drop(http);
-    run::measure(args, server).await
+    run::measure(args, server, instructor, Vec::new()).await
 }
+
+/// `--nodes N`: a control store and N nodes, the hop's cost measured on
+/// them before the class arrives, and the store's commands counted over
+/// the run.
+async fn on_nodes(args: &Args, http: &reqwest::Client) -> anyhow::Result<report::Report> {
+    if args.url.is_some() || args.kill_server_at.is_some() || args.hostile {
+        anyhow::bail!("--nodes starts its own nodes: drop --url, --kill-server-at and --hostile");
+    }
+    let root = launch(args, None)?.root;
+    let store = nodes::ControlRedis::start(&root)
+        .await
+        .context("starting the control store")?;
+    say(&format!(
+        "control store up: {}",
+        store.url().split('@').nth(1).unwrap_or("")
+    ));
+    let mut servers = nodes::start(args.nodes, || launch(args, None), &store, http).await?;
+    let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+    say(&format!("{} nodes up: {}", bases.len(), bases.join(", ")));
+    let hop = nodes::hop_cost(http, &store, &bases, HOP_LINES)
+        .await
+        .context("measuring the hop between nodes")?;
+    let before = store.commands_processed().await?;
+    let first = servers.remove(0);
+    let mut report = run::measure(args, Some(first), None, bases).await?;
+    let commands = store.commands_processed().await?.saturating_sub(before);
+    let seconds = report.seconds.max(1.0) + report.all_online_s;
+    report.nodes = Some(report::NodesReport {
+        nodes: args.nodes,
+        hop_lines: hop.lines,
+        direct_p50_us: hop.direct.0,
+        direct_p99_us: hop.direct.1,
+        hopped_p50_us: hop.hopped.0,
+        hopped_p99_us: hop.hopped.1,
+        store_commands: commands,
+        store_ops_per_learner_s: commands as f64 / seconds / args.learners.max(1) as f64,
+    });
+    drop(servers);
+    Ok(report)
+}
+
+/// Console lines timed each way (direct and through another node).
+const HOP_LINES: usize = 1_000;

@@ -156,6 +156,25 @@ pub struct Report {
     pub durability: Durability,
     pub sandbox_kill: Option<SandboxKillReport>,
     pub server_kill: Option<ServerKillReport>,
+    /// `--hostile`: the quiet and hostile phases, and each hostile kind.
+    pub hostile: Option<crate::hostile::Report>,
+    /// `--nodes`: the hop's cost and the shared store's load.
+    pub nodes: Option<NodesReport>,
+}
+
+/// The class on several nodes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NodesReport {
+    pub nodes: usize,
+    /// PINGs timed each way, alternating.
+    pub hop_lines: usize,
+    pub direct_p50_us: u64,
+    pub direct_p99_us: u64,
+    pub hopped_p50_us: u64,
+    pub hopped_p99_us: u64,
+    /// Commands the control store ran from the class's arrival to its end.
+    pub store_commands: u64,
+    pub store_ops_per_learner_s: f64,
 }
 
 fn ms(us: u64) -> String {
@@ -259,9 +278,26 @@ impl Report {
         if let Some(k) = &self.sandbox_kill {
             out.push(String::new());
             out.push(format!(
-                "Sandbox kill at {:.1} s: {} of {} sandboxes in use killed; {} learners noticed, {} recovered, {} others noticed. Kill → notice p50 {:.0} ms, max {:.0} ms (includes think time); the round trip that brought the notice p50 {:.1} ms, max {:.1} ms; notice → working command max {:.1} ms; within 1 s of the kill: {}.",
+                "Sandbox kill at {:.1} s: {} of {} sandboxes in use killed; {} learners noticed, {} recovered, {} others noticed.",
                 k.at_s, k.killed, k.in_use, k.learners_noticed, k.learners_recovered, k.extra_learners,
-                k.notice_p50_ms, k.notice_max_ms, k.carried_p50_ms, k.carried_max_ms, k.working_max_ms, k.within_1s
+            ));
+            out.push(String::new());
+            out.push(
+                "| sandbox kill, per learner affected | p50 | max | within 1 s of the kill |"
+                    .into(),
+            );
+            out.push("|---|---|---|---|".into());
+            out.push(format!(
+                "| kill → `restarted` notice on the socket | {:.0} ms | {:.0} ms | {} of {} |",
+                k.notice_p50_ms, k.notice_max_ms, k.notice_within_1s, k.learners_noticed
+            ));
+            out.push(format!(
+                "| round trip that carried it, when a request did | {:.1} ms | {:.1} ms | |",
+                k.carried_p50_ms, k.carried_max_ms
+            ));
+            out.push(format!(
+                "| notice → a working command (includes think time) | | {:.1} ms | {} of {} working |",
+                k.working_max_ms, k.within_1s, k.learners_noticed
             ));
         }
         if let Some(k) = &self.server_kill {
@@ -271,6 +307,39 @@ impl Report {
                 k.at_s, k.restart_ms, k.learners_back, k.learners, k.all_back_ms, k.back_p50_ms,
                 k.old_children, k.alive_at_up, k.orphans, k.old_root_left,
                 k.restart_error.as_ref().map_or(String::new(), |e| format!("; restart failed: {e}"))
+            ));
+        }
+        if let Some(hostile) = &self.hostile {
+            out.extend(crate::hostile::markdown(hostile));
+        }
+        if let Some(n) = &self.nodes {
+            out.push(String::new());
+            out.push(format!(
+                "On {} nodes sharing one control store: a console line over HTTP, {} each way, alternating, on sessions the nodes placed themselves:",
+                n.nodes, n.hop_lines
+            ));
+            out.push(String::new());
+            out.push("| path | p50 | p99 |".into());
+            out.push("|---|---|---|".into());
+            out.push(format!(
+                "| to the node holding the session | {} | {} |",
+                ms(n.direct_p50_us),
+                ms(n.direct_p99_us)
+            ));
+            out.push(format!(
+                "| through another node (the hop) | {} | {} |",
+                ms(n.hopped_p50_us),
+                ms(n.hopped_p99_us)
+            ));
+            out.push(format!(
+                "| the hop adds | {:.0} µs | {:.0} µs |",
+                n.hopped_p50_us as f64 - n.direct_p50_us as f64,
+                n.hopped_p99_us as f64 - n.direct_p99_us as f64
+            ));
+            out.push(String::new());
+            out.push(format!(
+                "The control store ran {} commands: {:.2} per learner per second.",
+                n.store_commands, n.store_ops_per_learner_s
             ));
         }
         if !self.error_examples.is_empty() {

@@ -12,6 +12,7 @@ use crate::api::Api;
 use crate::chart::{self, ChartData};
 use crate::checks;
 use crate::faults::{self, Faults};
+use crate::hostile;
 use crate::learner::{self, Ctx, LearnerLog, Plan};
 use crate::report::{ErrorRow, Report, UsageSummary};
 use crate::rng::Rng;
@@ -31,7 +32,12 @@ pub fn client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
         .context("an HTTP client")
 }
 
-pub async fn measure(args: &Args, mut server: Option<ServerChild>) -> anyhow::Result<Report> {
+pub async fn measure(
+    args: &Args,
+    mut server: Option<ServerChild>,
+    instructor: Option<String>,
+    nodes: Vec<String>,
+) -> anyhow::Result<Report> {
     let base = match (&server, &args.url) {
         (Some(server), _) => server.base.clone(),
         (None, Some(url)) => url.clone(),
@@ -54,7 +60,24 @@ pub async fn measure(args: &Args, mut server: Option<ServerChild>) -> anyhow::Re
     let tally = Arc::new(Tally::new(start));
     let faults = Arc::new(Faults::default());
     let api = Api::new(client(Duration::from_secs(60))?, &base);
+    let room_code = match &instructor {
+        Some(token) => Some(
+            api.create_room(token)
+                .await
+                .context("creating the class's room")?
+                .code,
+        ),
+        None => None,
+    };
+    let mut entries = Vec::with_capacity(nodes.len());
+    for node in &nodes {
+        let api = Api::new(client(Duration::from_secs(60))?, node);
+        let ws = api.ws_base();
+        entries.push((api, ws));
+    }
     let ctx = Arc::new(Ctx {
+        room_code,
+        entries,
         ws_base: api.ws_base(),
         api,
         tally: tally.clone(),
@@ -66,7 +89,7 @@ pub async fn measure(args: &Args, mut server: Option<ServerChild>) -> anyhow::Re
             ramp: args.ramp(),
             think: Duration::from_millis(args.think_ms),
             start,
-            seconds: Duration::from_secs_f64(args.seconds),
+            seconds: args.window(),
             window: OnceLock::new(),
             grace: Duration::from_secs_f64(args.grace_seconds),
             grade_every: args.grade_every,
@@ -77,7 +100,7 @@ pub async fn measure(args: &Args, mut server: Option<ServerChild>) -> anyhow::Re
         "{} learners arriving over {:.0} s, then {:.0} s measured",
         args.learners,
         args.ramp().as_secs_f64(),
-        args.seconds
+        args.window().as_secs_f64()
     ));
     let learners: Vec<_> = (0..args.learners)
         .map(|i| tokio::spawn(learner::run(ctx.clone(), i)))
@@ -86,6 +109,25 @@ pub async fn measure(args: &Args, mut server: Option<ServerChild>) -> anyhow::Re
     let window_from = all_online(&ctx, args).await;
     let online = ctx.tally.online.load(Ordering::Relaxed).max(0) as usize;
     let end = ctx.plan.end();
+    let phase = Duration::from_secs_f64(args.seconds);
+    let hostile_rows = args.hostile.then(|| {
+        let target = Arc::new(hostile::Target {
+            server: base
+                .trim_start_matches("http://")
+                .parse()
+                .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+            base: base.clone(),
+            ws_base: ctx.ws_base.clone(),
+            settled: std::sync::Mutex::default(),
+        });
+        let rows = tokio::spawn(hostile::run(
+            target.clone(),
+            args.hostile_plan(),
+            window_from + phase,
+            end,
+        ));
+        (rows, target)
+    });
     drop(ctx);
     inject(args, window_from, server.as_mut(), &pid, &faults).await;
     let mut logs: Vec<LearnerLog> = Vec::with_capacity(learners.len());
@@ -94,6 +136,33 @@ pub async fn measure(args: &Args, mut server: Option<ServerChild>) -> anyhow::Re
     }
     progress.abort();
     let measured_to = end.min(Instant::now());
+    let hostile = match hostile_rows {
+        Some((task, target)) => {
+            let rows = task.await.unwrap_or_default();
+            let from = window_from + phase;
+            let settled_at = target
+                .settled
+                .lock()
+                .ok()
+                .and_then(|s| *s)
+                .unwrap_or(from)
+                .clamp(from, measured_to);
+            let quiet = tally.latency(Kind::Exec, window_from, from);
+            let loud = tally.latency(Kind::Exec, from, measured_to);
+            let settled = tally.latency(Kind::Exec, settled_at, measured_to);
+            let ratio = |l: &crate::tally::Latency| l.p99_us as f64 / quiet.p99_us.max(1) as f64;
+            Some(hostile::Report {
+                p99_ratio: ratio(&loud),
+                settled_p99_ratio: ratio(&settled),
+                settled_after_s: (settled_at - from).as_secs_f64(),
+                quiet,
+                hostile: loud,
+                settled,
+                rows,
+            })
+        }
+        None => None,
+    };
     say("every learner has left; checking what they left behind");
     let kill = faults
         .server_kill
@@ -154,6 +223,8 @@ pub async fn measure(args: &Args, mut server: Option<ServerChild>) -> anyhow::Re
         durability,
         sandbox_kill: checks::sandbox_kill_report(&faults, start),
         server_kill: checks::server_kill_report(&faults, start, &logs),
+        hostile,
+        nodes: None,
     };
     if let Some(path) = &args.chart {
         let since = |at: Instant| (at - start).as_secs_f64();

@@ -53,6 +53,9 @@ pub async fn socket(
     })?;
     Ok(ws
         .max_message_size(MAX_MESSAGE)
+        // Checked on the frame's header: one frame can never make the
+        // server buffer more than a message may hold.
+        .max_frame_size(MAX_MESSAGE)
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| {
             crate::live::socket::serve(socket, state, room.id, room.name, peer.ip())

@@ -1,0 +1,122 @@
+//! The exit watcher: a sandbox killed from outside while its learner is
+//! idle is replaced at once and the open console is told, without waiting
+//! for the learner's next command; a session that is closed is not
+//! brought back.
+
+use std::time::{Duration, Instant};
+
+use protocol::{NoticeKind, Reply, ServerMessage};
+
+use crate::support::TestApp;
+
+/// Whether `pid` is a process that has not exited (a zombie has).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| !stat.contains(") Z ") && !stat.contains(") X "))
+        .unwrap_or(false)
+}
+
+fn kill9(pid: u32) {
+    // kill(1) from outside, as an operator or the OOM killer would.
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -9 {pid}");
+}
+
+async fn until(mut check: impl FnMut() -> bool, what: &str) {
+    for _ in 0..250 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn a_sandbox_killed_while_idle_is_back_and_the_console_told_within_a_second() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let mut ws = app.ws(&id).await;
+    assert!(matches!(
+        ws.exec("SET k v").await,
+        ServerMessage::Result { .. }
+    ));
+    let session = app.state.sessions.get(&id).expect("the session");
+    let old = session.sandbox_pid().await;
+    // A warm sandbox ready, as on a running server: the restart takes it.
+    let pool = app.state.sessions.pool().clone();
+    until(|| pool.warm_count() >= 1, "a warm sandbox").await;
+
+    let killed = Instant::now();
+    kill9(old);
+    // Nothing is sent: the notice must come by itself.
+    let notice = loop {
+        match ws.next().await {
+            ServerMessage::Notice { notice } if notice.kind == NoticeKind::Restarted => {
+                break notice
+            }
+            _ => continue,
+        }
+    };
+    let took = killed.elapsed();
+    assert!(
+        took <= Duration::from_secs(1),
+        "the restart notice came {took:?} after the kill"
+    );
+    assert!(notice.message.contains("signal 9"), "{}", notice.message);
+
+    // The next command runs at once in a fresh, empty sandbox.
+    let new = session.sandbox_pid().await;
+    assert_ne!(new, old, "a new sandbox process");
+    assert!(running(new), "the new sandbox runs");
+    match ws.exec("GET k").await {
+        ServerMessage::Result { result, .. } => {
+            assert_eq!(result.reply, Reply::Nil, "the old data is gone");
+            assert!(
+                result.notices.is_empty(),
+                "the restart is not announced twice: {:?}",
+                result.notices
+            );
+        }
+        other => panic!("GET after the restart: {other:?}"),
+    }
+    // The killed process was reaped, not left a zombie.
+    until(
+        || std::fs::metadata(format!("/proc/{old}")).is_err(),
+        "the killed sandbox reaped",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn closing_a_session_does_not_bring_its_sandbox_back() {
+    let app = TestApp::with_limits(|l| l.pool_size = 1).await;
+    let id = app.new_session().await;
+    let mut ws = app.ws(&id).await;
+    let session = app.state.sessions.get(&id).expect("the session");
+    let pid = session.sandbox_pid().await;
+    let pool = app.state.sessions.pool().clone();
+    until(|| pool.warm_count() == 1, "the warm pool refilled").await;
+    let spawned = pool.spawned_total();
+
+    assert_eq!(app.delete(&id).await.status(), 204);
+    ws.expect_closed().await;
+    until(|| !running(pid), "the closed session's sandbox ended").await;
+    // Time enough for a watcher that got it wrong to respawn.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        pool.spawned_total(),
+        spawned,
+        "no sandbox was started for a closed session"
+    );
+    assert_eq!(
+        session.sandbox_pid().await,
+        pid,
+        "the link was not refilled"
+    );
+    drop(session);
+    until(|| pool.live_count() == 1, "only the warm sandbox left").await;
+}
