@@ -57,6 +57,11 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     if let Some(cluster) = &state.cluster {
         cluster.listening_on(addr, state.sessions.clone()).await;
+        backend::live::facts::keep_console_facts(
+            state.sessions.clone(),
+            state.control.clone(),
+            cluster.id.clone(),
+        );
     }
     tracing::info!("serving on http://{addr}");
     println!("redis-tutor is up: http://{addr}");

@@ -10,6 +10,7 @@
 pub mod convert;
 mod errors;
 mod exit_watch;
+mod greeting;
 mod link;
 pub mod park;
 mod rate;
@@ -29,19 +30,10 @@ use crate::limits::SandboxLimits;
 use crate::sandbox::{SandboxError, SandboxPool};
 
 pub use errors::ErrorCounts;
+pub use greeting::Greeting;
 pub use link::{ExecError, Executed, SandboxLink};
 pub use rate::TokenBucket;
 pub use registry::{RegistryError, SessionRegistry};
-
-/// Who may deliver a session's greeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Greeting {
-    /// Only a console: the data brought back after giving way is told
-    /// where the learner looks at their data.
-    ConsoleOnly,
-    /// A console or a reply, whichever comes first (told once).
-    FirstOf,
-}
 
 /// Events buffered for slow observers; older ones are dropped for them.
 const EVENT_BUFFER: usize = 256;
@@ -66,16 +58,17 @@ pub struct Session {
     errors: Mutex<errors::ErrorLog>,
     /// A notice for the first console that subscribes (data brought back
     /// after giving way).
-    greeting: Mutex<Option<(Notice, Greeting)>>,
+    greeting: greeting::Waiting,
     /// Lessons whose starting data was loaded, with the sandbox (pid) it
     /// was loaded into: a reset or restart forgets it.
     prepared: Mutex<Vec<(String, u32)>>,
     /// Whether a browser ever opened a socket on it: then its last tab
     /// closing ends it soon (HTTP-only clients keep the idle time).
     had_socket: AtomicBool,
-    /// Admitted as a member of a room (a class behind one address): its
-    /// sockets are not held to the per-address socket cap either.
-    room_admitted: AtomicBool,
+    /// The room it was admitted by, as a member (a class behind one
+    /// address): its sockets are not held to the per-address socket cap
+    /// either, and its console's facts go to that room's board.
+    room: Mutex<Option<String>>,
     /// Flips to true once when the session ends; sockets close on it.
     ended: watch::Sender<bool>,
     pool: Arc<SandboxPool>,
@@ -121,10 +114,10 @@ impl Session {
             pid,
             events,
             errors: Mutex::default(),
-            greeting: Mutex::default(),
+            greeting: greeting::Waiting::default(),
             prepared: Mutex::new(Vec::new()),
             had_socket: AtomicBool::new(false),
-            room_admitted: AtomicBool::new(false),
+            room: Mutex::new(None),
             ended,
             pool,
             _exit_watch: exit_watch::start(watched, first_exit),
@@ -162,12 +155,20 @@ impl Session {
         self.had_socket.store(true, Ordering::Relaxed);
     }
 
-    pub fn mark_room_admitted(&self) {
-        self.room_admitted.store(true, Ordering::Relaxed);
+    /// Admitted by `room`, as a member of it.
+    pub fn admit_to_room(&self, room: &str) {
+        if let Ok(mut slot) = self.room.lock() {
+            *slot = Some(room.to_owned());
+        }
     }
 
     pub fn room_admitted(&self) -> bool {
-        self.room_admitted.load(Ordering::Relaxed)
+        self.room().is_some()
+    }
+
+    /// The room it was admitted by, if any.
+    pub fn room(&self) -> Option<String> {
+        self.room.lock().ok().and_then(|r| r.clone())
     }
 
     pub fn had_socket(&self) -> bool {
@@ -212,8 +213,7 @@ impl Session {
     /// waiting for the first console is sent as soon as one subscribes.
     pub fn subscribe(&self) -> broadcast::Receiver<SessionEvent> {
         let receiver = self.events.subscribe();
-        let greeting = self.greeting.lock().ok().and_then(|mut g| g.take());
-        if let Some((notice, _)) = greeting {
+        if let Some(notice) = self.greeting.take_for_console() {
             self.emit(SessionEvent::Notice { notice });
         }
         receiver
@@ -227,22 +227,13 @@ impl Session {
     /// A greeting for the first console, or (`Greeting::FirstOf`) the
     /// first reply if that comes sooner.
     pub fn greet_by(&self, notice: Notice, how: Greeting) {
-        if let Ok(mut greeting) = self.greeting.lock() {
-            *greeting = Some((notice, how));
-        }
+        self.greeting.set(notice, how);
     }
 
     /// The waiting greeting, if a reply may carry it (HTTP clients have no
     /// console: a re-homed session's notice must reach them too).
     pub fn take_greeting_for_reply(&self) -> Option<Notice> {
-        let mut greeting = self.greeting.lock().ok()?;
-        match greeting.take() {
-            Some((notice, Greeting::FirstOf)) => Some(notice),
-            other => {
-                *greeting = other;
-                None
-            }
-        }
+        self.greeting.take_for_reply()
     }
 
     pub fn emit(&self, event: SessionEvent) {

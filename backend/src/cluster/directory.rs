@@ -25,6 +25,9 @@ pub struct SessionHome {
     /// The learner's token hash (a `LearnerRef` needs it).
     pub token_hash: Option<String>,
     pub ip: IpAddr,
+    /// The room that admitted it, if any (a re-homed session keeps it).
+    #[serde(default)]
+    pub room: Option<String>,
 }
 
 impl SessionHome {
@@ -64,6 +67,7 @@ impl Cluster {
             learner: session.learner().map(|l| l.id.clone()),
             token_hash: session.learner().map(|l| l.token_hash.clone()),
             ip: session.client_ip,
+            room: session.room(),
         };
         let ttl = Self::ttl_secs(session);
         let mut pipe = redis::pipe();

@@ -19,7 +19,7 @@
 //! | `rt:memberof:{learner}` | string | the room id they last joined (deleted when removed or the room ends) | room idle TTL, from the join |
 //! | `rt:livestate:{room}` | hash | the room's last `goto`, `pace` and `ended` as published, for a node's first page | room idle TTL |
 //! | `rt:liveconsole:{room}` | list | the demo console's latest lines as published, oldest first | room idle TTL |
-//! | `rt:livefacts:{room}` | hash | `learner␟node` → a page's live facts (following, errors), rewritten every 5 s | 15 s |
+//! | `rt:livefacts:{room}` | hash | `learner␟node` → a page's live facts (following, errors); `learner␟node␟console` → a console's error counts from the node holding it; rewritten every 5 s | 15 s |
 //! | channel `rt:live:{room}` | Pub/Sub | every room message, once, for the other nodes' pages | — |
 //! | `rt:node:{id}` | string | a live node's lease: JSON `{id, advertise, sessions, capacity}` | the lease (`--lease-ms`) |
 //! | `rt:nodes` | set | node ids that held a lease (pruned when the lease is gone) | none |

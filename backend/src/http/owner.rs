@@ -105,43 +105,46 @@ pub async fn to_owner(State(state): State<AppState>, mut request: Request, next:
     else {
         return next.run(request).await;
     };
+    // Where it lives is asked before the body is read: a request for a
+    // session that exists nowhere costs no buffering.
+    let home = match cluster.home_of(&id).await {
+        Ok(Some(home)) => home,
+        // Unknown anywhere (or the store cannot say): the handler answers.
+        Ok(None) => return next.run(request).await,
+        Err(e) => {
+            tracing::warn!("session home unknown: {e}");
+            return next.run(request).await;
+        }
+    };
+    // A record naming this node is a session it no longer holds (ended,
+    // or held before a restart): the handler says it is unknown.
+    if home.0.node == cluster.id {
+        return next.run(request).await;
+    }
     let (mut parts, body) = match buffered(request).await {
         Ok(split) => split,
         Err(refusal) => return refusal,
     };
-    let home = match cluster.home_of(&id).await {
-        Ok(Some(home)) => home,
-        // Unknown anywhere (or the store cannot say): the handler answers.
-        Ok(None) => return next.run(Request::from_parts(parts, Body::from(body))).await,
-        Err(e) => {
-            tracing::warn!("session home unknown: {e}");
-            return next.run(Request::from_parts(parts, Body::from(body))).await;
-        }
-    };
     let (record, raw) = home;
-    // A record naming this node is a session it no longer holds (ended,
-    // or held before a restart): the handler says it is unknown.
-    if record.node != cluster.id {
-        if let Some(node) = cluster.node(&record.node) {
-            match forward(&cluster, &mut parts, body.clone(), &node).await {
-                Ok(response) => return response,
-                Err(ForwardError::Unreachable(at)) => {
-                    tracing::warn!(node = %record.node, %at, "owner unreachable; re-homing");
+    if let Some(node) = cluster.node(&record.node) {
+        match forward(&cluster, &mut parts, body.clone(), &node).await {
+            Ok(response) => return response,
+            Err(ForwardError::Unreachable(at)) => {
+                tracing::warn!(node = %record.node, %at, "owner unreachable; re-homing");
+            }
+            Err(e) => {
+                return HttpError::BadRequest {
+                    code: protocol::ErrorCode::SandboxUnavailable,
+                    message: format!(
+                    "The server holding your sandbox did not answer ({e}); try again in a moment."
+                ),
                 }
-                Err(e) => {
-                    return HttpError::BadRequest {
-                        code: protocol::ErrorCode::SandboxUnavailable,
-                        message: format!(
-                            "The server holding your sandbox did not answer ({e}); try again in a moment."
-                        ),
-                    }
-                    .into_response()
-                }
+                .into_response()
             }
         }
-        if let Err(refusal) = rehome(&state, &cluster, &id, &record, &raw).await {
-            return refusal;
-        }
+    }
+    if let Err(refusal) = rehome(&state, &cluster, &id, &record, &raw).await {
+        return refusal;
     }
     next.run(Request::from_parts(parts, Body::from(body))).await
 }
@@ -178,7 +181,13 @@ async fn rehome(
     };
     match state
         .sessions
-        .adopt(id.to_owned(), record.ip, record.learner_ref(), notice)
+        .adopt(
+            id.to_owned(),
+            record.ip,
+            record.learner_ref(),
+            record.room.clone(),
+            notice,
+        )
         .await
     {
         Ok(session) => {

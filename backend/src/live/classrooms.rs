@@ -54,6 +54,22 @@ impl Classrooms {
             .find_map(|room| room.pace())
     }
 
+    /// The pace lock over `session`'s learner: from their room page here,
+    /// or, with several nodes, from the room's state in the store when
+    /// their page is on another node (their console may live anywhere).
+    pub async fn pace_for_session(
+        &self,
+        state: &AppState,
+        session: &crate::session::Session,
+    ) -> Option<Place> {
+        let learner = session.learner()?;
+        if let Some(pace) = self.pace_for(&learner.id) {
+            return Some(pace);
+        }
+        state.cluster.as_ref()?;
+        super::relay::stored_pace(&state.control, &session.room()?).await
+    }
+
     /// Learners of room `id` with a page open on another node, from the
     /// control store (empty when it does not answer: the board still
     /// shows this node's).

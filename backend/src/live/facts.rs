@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::control::schema::SEP;
 use crate::control::{ControlStore, StoreError};
+use std::sync::Arc;
+
 use crate::session::{ErrorCounts, SessionRegistry};
 
 /// How often a node writes its learners' facts again.
@@ -30,6 +32,16 @@ pub fn field(learner: &str, node: &str) -> String {
     format!("{learner}{SEP}{node}")
 }
 
+/// The field of a console's facts written by the node holding it (which
+/// may hold no page of the room).
+pub fn console_field(learner: &str, node: &str) -> String {
+    format!("{learner}{SEP}{node}{SEP}console")
+}
+
+fn yes() -> bool {
+    true
+}
+
 pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -41,6 +53,10 @@ pub fn now_ms() -> u64 {
 pub struct Fact {
     pub learner: String,
     pub node: String,
+    /// A room page of theirs is open on this node (else: only their
+    /// console is here).
+    #[serde(default = "yes")]
+    pub page: bool,
     pub following: bool,
     /// Their console (a live session) is on this node.
     pub console: bool,
@@ -65,6 +81,7 @@ impl Fact {
         Fact {
             learner: learner.to_owned(),
             node: node.to_owned(),
+            page: true,
             following,
             console: session.is_some(),
             used_ms: session
@@ -79,6 +96,8 @@ impl Fact {
 /// A learner seen on other nodes, their facts merged.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Remote {
+    /// A page of theirs is open on another node.
+    pub page: bool,
     pub following: bool,
     pub console: bool,
     pub used_ms: Option<u64>,
@@ -96,6 +115,7 @@ pub fn merge(values: impl IntoIterator<Item = Fact>, me: &str, now: u64) -> Else
             continue;
         }
         let remote = out.entry(fact.learner).or_default();
+        remote.page |= fact.page;
         remote.following |= fact.following;
         remote.console |= fact.console;
         remote.used_ms = remote.used_ms.max(fact.used_ms);
@@ -121,6 +141,61 @@ pub async fn read(control: &ControlStore, room: &str, me: &str) -> Result<Elsewh
     Ok(merge(facts, me, now_ms()))
 }
 
+/// With several nodes: every `REFRESH`, this node writes the facts of
+/// the consoles it holds for room members (`Session::room`) to their
+/// room's board, so a learner whose page is on another node (placed
+/// there by the load balancer, their console by the least loaded node)
+/// still shows their errors and is marked stuck.
+pub fn keep_console_facts(
+    sessions: Arc<SessionRegistry>,
+    control: Arc<ControlStore>,
+    node: String,
+) {
+    let sessions = Arc::downgrade(&sessions);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REFRESH);
+        loop {
+            tick.tick().await;
+            let Some(sessions) = sessions.upgrade() else {
+                return;
+            };
+            let mut pipe = redis::pipe();
+            for (room, session) in sessions.room_members() {
+                let Some(learner) = session.learner() else {
+                    continue;
+                };
+                let now = now_ms();
+                let errors = session.error_counts();
+                let fact = Fact {
+                    learner: learner.id.clone(),
+                    node: node.clone(),
+                    page: false,
+                    following: false,
+                    console: true,
+                    used_ms: Some(now.saturating_sub(
+                        u64::try_from(session.idle_for().as_millis()).unwrap_or(0),
+                    )),
+                    errors_5m: errors.last_5m,
+                    in_a_row: errors.in_a_row,
+                    until_ms: now + u64::try_from(FRESH_FOR.as_millis()).unwrap_or(0),
+                };
+                pipe.cmd("HSET")
+                    .arg(key(&room))
+                    .arg(console_field(&learner.id, &node))
+                    .arg(serde_json::to_vec(&fact).unwrap_or_default());
+                pipe.cmd("PEXPIRE")
+                    .arg(key(&room))
+                    .arg(u64::try_from(FRESH_FOR.as_millis()).unwrap_or(0));
+            }
+            if !pipe.is_empty() {
+                if let Err(e) = control.read(&pipe).await {
+                    tracing::debug!("console facts not written: {e}");
+                }
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +204,7 @@ mod tests {
         Fact {
             learner: learner.into(),
             node: node.into(),
+            page: true,
             following,
             console: false,
             used_ms: None,

@@ -30,11 +30,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use axum::extract::ws::Utf8Bytes;
-use protocol::RoomServerMessage;
+use protocol::{Place, RoomServerMessage};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::{Classrooms, LiveRoom};
+use crate::control::ControlStore;
 use crate::state::AppState;
 
 /// Jobs waiting for the relay's task. Past this, messages still reach this
@@ -94,6 +95,12 @@ enum Event {
 
 /// The header, a new line, the room message's text (JSON never holds a
 /// raw new line).
+/// Room `room`'s pace lock as last published (kept in the store beside
+/// the PUBLISH); `None` when none is set or the store cannot say.
+pub async fn stored_pace(control: &ControlStore, room: &str) -> Option<Place> {
+    snapshot::Snapshot::read(control, room).await.ok()?.pace()
+}
+
 fn encode(header: &Header, text: &[u8]) -> Vec<u8> {
     let mut payload = serde_json::to_vec(header).unwrap_or_default();
     payload.push(b'\n');

@@ -138,8 +138,8 @@ impl SessionRegistry {
         if let Some(who) = &learner {
             if let Some(session) = self.for_learner(&who.id) {
                 session.touch();
-                if matches!(admission, Admission::Room { .. }) {
-                    session.mark_room_admitted();
+                if let Admission::Room { room } = &admission {
+                    session.admit_to_room(room);
                 }
                 return Ok(session);
             }
@@ -159,8 +159,8 @@ impl SessionRegistry {
         let id = new_session_id()?;
         let session = Arc::new(Session::start(id.clone(), ip, self.pool.clone(), learner).await?);
         self.bring_back(&session).await;
-        if matches!(admission, Admission::Room { .. }) {
-            session.mark_room_admitted();
+        if let Admission::Room { room } = &admission {
+            session.admit_to_room(room);
         }
         if let Ok(mut sessions) = self.sessions.write() {
             sessions.insert(id, session.clone());
@@ -177,6 +177,7 @@ impl SessionRegistry {
         id: String,
         ip: IpAddr,
         learner: Option<LearnerRef>,
+        room: Option<String>,
         notice: Notice,
     ) -> Result<Arc<Session>, RegistryError> {
         if let Some(session) = self.get(&id) {
@@ -184,10 +185,26 @@ impl SessionRegistry {
         }
         let session = Arc::new(Session::start(id.clone(), ip, self.pool.clone(), learner).await?);
         session.greet_by(notice, super::Greeting::FirstOf);
+        if let Some(room) = &room {
+            session.admit_to_room(room);
+        }
         if let Ok(mut sessions) = self.sessions.write() {
             sessions.insert(id, session.clone());
         }
         Ok(session)
+    }
+
+    /// Sessions admitted by a room, with the room's id.
+    pub fn room_members(&self) -> Vec<(String, Arc<Session>)> {
+        self.sessions
+            .read()
+            .map(|sessions| {
+                sessions
+                    .values()
+                    .filter_map(|s| Some((s.room()?, s.clone())))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Whether session `id` lives here (without marking it used).

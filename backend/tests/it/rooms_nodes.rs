@@ -217,7 +217,7 @@ async fn a_class_spans_three_nodes() {
 
     // A learner on a third node, C: follow-me reaches it too, and "Reset
     // all" resets every member's sandbox wherever its session lives.
-    let (cy, _) = member(c, &created.code, "Cy").await;
+    let (cy, cy_id) = member(c, &created.code, "Cy").await;
     let (mut cy_page, welcome) = page(c, room, &cy).await;
     assert!(
         matches!(&welcome, S::Welcome { position: Some(p), .. } if *p == place(1)),
@@ -228,10 +228,13 @@ async fn a_class_spans_three_nodes() {
     instructor.ack(|seq| C::Goto { seq, place: to }).await;
     assert_eq!(goto_of(&mut ada_page).await, place(0));
     assert_eq!(goto_of(&mut cy_page).await, place(0));
+    // Cy's console starts through B (its page is on C): with B the least
+    // loaded but for Ada, the nodes keep it there.
     let sessions = [
         b.new_session(Some(&ada)).await.session,
-        c.new_session(Some(&cy)).await.session,
+        b.new_session(Some(&cy)).await.session,
     ];
+    assert_eq!(nodes.owner_of(&sessions[1]).await, "node-b");
     for session in &sessions {
         assert_eq!(a.exec(session, "SET mine 1").await.status(), 200);
     }
@@ -259,6 +262,26 @@ async fn a_class_spans_three_nodes() {
             .expect("ExecResponse");
         assert_eq!(after.text, "(integer) 0", "a fresh sandbox");
     }
+    // Cy's console errors on B reach the board on A, although B holds no
+    // page of Cy's: the node holding a console writes its facts.
+    for _ in 0..3 {
+        let failed: protocol::ExecResponse = a
+            .exec(&sessions[1], "NOSUCHCOMMAND")
+            .await
+            .json()
+            .await
+            .expect("ExecResponse");
+        assert!(failed.text.starts_with("(error)"), "{failed:?}");
+    }
+    let mut row = board_row(a, room, &cy_id).await;
+    for _ in 0..200 {
+        if row.errors_5m >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        row = board_row(a, room, &cy_id).await;
+    }
+    assert!(row.errors_5m >= 3 && row.online, "{row:?}");
     drop(cy_page);
     presence(&mut instructor, (1, 1)).await;
 

@@ -39,8 +39,8 @@ struct LiveFacts {
 }
 
 impl LiveFacts {
-    /// This node's facts joined with other nodes' (a page there, and maybe
-    /// the console): present anywhere is present, and the console's
+    /// This node's facts joined with other nodes' (a page there, or the
+    /// console, or both): present anywhere is present, and the console's
     /// counts come from the node that holds it.
     fn with(self, remote: Option<&Remote>) -> LiveFacts {
         let Some(remote) = remote else { return self };
@@ -52,7 +52,9 @@ impl LiveFacts {
             } else {
                 remote.errors
             },
-            online: true,
+            // A console on another node is not a page: present only if a
+            // page is open somewhere.
+            online: self.online || remote.page,
             following: self.following || remote.following,
         }
     }

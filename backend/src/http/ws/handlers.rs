@@ -138,7 +138,7 @@ impl Console {
                 ),
             );
         };
-        if let Some(refusal) = self.paced(seq, lesson, block) {
+        if let Some(refusal) = self.paced(seq, lesson, block).await {
             return refusal;
         }
         let gateway = &self.state.gateway;
@@ -158,14 +158,17 @@ impl Console {
     }
 
     /// A refusal when the learner's class is paused before `block`'s step.
-    fn paced(
+    async fn paced(
         &self,
         seq: u64,
         lesson: &crate::lessons::Lesson,
         block: &crate::lessons::blocks::RunnableBlock,
     ) -> Option<ServerMessage> {
-        let learner = self.session.learner()?;
-        let pace = self.state.classrooms.pace_for(&learner.id)?;
+        let pace = self
+            .state
+            .classrooms
+            .pace_for_session(&self.state, &self.session)
+            .await?;
         if pace.lesson != lesson.meta.slug {
             return None;
         }

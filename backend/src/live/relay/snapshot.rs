@@ -5,7 +5,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use axum::extract::ws::Utf8Bytes;
-use protocol::{ConsoleLine, RoomServerMessage};
+use protocol::{ConsoleLine, Place, RoomServerMessage};
 
 use super::super::{LiveRoom, RECENT_LINES};
 use super::{console_key, decode, state_key};
@@ -71,6 +71,14 @@ impl Snapshot {
             snapshot.console = lines.iter().filter_map(parse).collect();
         }
         Ok(snapshot)
+    }
+
+    /// The pace lock it holds, if one is set.
+    pub(super) fn pace(&self) -> Option<Place> {
+        match &self.pace.as_ref()?.message {
+            RoomServerMessage::Pace { place } => place.clone(),
+            _ => None,
+        }
     }
 
     /// Every message it holds, by `(node, seq)`.

@@ -73,9 +73,11 @@ impl Task {
                 continue;
             };
             if let Ok(elsewhere) = facts::read(&self.control, &id, &self.node).await {
+                // Presence counts pages: a console alone is not one.
                 room.set_elsewhere(
                     elsewhere
                         .into_iter()
+                        .filter(|(_, remote)| remote.page)
                         .map(|(learner, remote)| (learner, remote.following))
                         .collect(),
                 );
