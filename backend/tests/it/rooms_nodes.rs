@@ -19,6 +19,7 @@ use serde_json::json;
 use crate::support::nodes::Nodes;
 use crate::support::room_ws::RoomClient;
 use crate::support::server::ServerProcess;
+use crate::support::ws::WsClient;
 
 const TOKEN: &str = "rooms-nodes-instructor-token";
 
@@ -282,6 +283,42 @@ async fn a_class_spans_three_nodes() {
         row = board_row(a, room, &cy_id).await;
     }
     assert!(row.errors_5m >= 3 && row.online, "{row:?}");
+    // The pace lock holds for Cy's console on B, where no page of Cy's
+    // is open: B reads the lock from the store.
+    let lock = place(0);
+    instructor
+        .ack(|seq| C::Pace {
+            seq,
+            place: Some(lock),
+        })
+        .await;
+    let past_lock = lesson
+        .blocks
+        .iter()
+        .position(|block| block.step.as_ref() == Some(&lesson.steps[1]))
+        .expect("a block in the second step");
+    let mut cy_console = WsClient::connect(&format!(
+        "{}/ws?session={}",
+        b.base.replacen("http", "ws", 1),
+        sessions[1]
+    ))
+    .await;
+    let seq = cy_console.seq();
+    let refused = cy_console
+        .request(protocol::ClientMessage::RunBlock {
+            seq,
+            lesson: lesson.summary.slug.clone(),
+            block: past_lock,
+        })
+        .await;
+    match refused {
+        protocol::ServerMessage::Error { error, .. } => {
+            assert_eq!(error.code, ErrorCode::Forbidden, "{}", error.message);
+        }
+        other => panic!("expected the pace lock, got {other:?}"),
+    }
+    drop(cy_console);
+    instructor.ack(|seq| C::Pace { seq, place: None }).await;
     drop(cy_page);
     presence(&mut instructor, (1, 1)).await;
 
