@@ -50,6 +50,17 @@ pub struct Cluster {
     nodes: RwLock<Vec<NodeInfo>>,
     lease: Duration,
     client: forward::Client,
+    /// Counters for `/metrics`.
+    pub stats: ClusterStats,
+}
+
+/// What this node did for the others, for `/metrics`.
+#[derive(Default)]
+pub struct ClusterStats {
+    /// Requests sent on to the node holding their session.
+    pub forwarded: std::sync::atomic::AtomicU64,
+    /// Sessions brought back here after their node stopped.
+    pub rehomed: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +127,7 @@ impl Cluster {
             nodes: RwLock::new(Vec::new()),
             lease: Duration::from_millis(config.lease_ms.max(200)),
             client: forward::Client::new(),
+            stats: ClusterStats::default(),
         })))
     }
 
@@ -197,6 +209,9 @@ impl Cluster {
         node: &NodeInfo,
         client: std::net::IpAddr,
     ) -> Result<axum::response::Response, ForwardError> {
+        self.stats
+            .forwarded
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.client
             .send(parts, body, &node.advertise, &self.hop, client)
             .await

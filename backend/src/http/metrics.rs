@@ -18,8 +18,29 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         warm_sandboxes: pool.warm_count(),
         spawns_total: pool.spawned_total(),
     });
-    let text = text + &store_metrics(&state.control.stats);
+    let mut text = text + &store_metrics(&state.control.stats);
+    if let Some(cluster) = &state.cluster {
+        text += &node_metrics(cluster);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}
+
+/// The nodes this one knows, and what it forwarded and re-homed.
+fn node_metrics(cluster: &crate::cluster::Cluster) -> String {
+    format!(
+        "# HELP redis_tutor_nodes Live nodes on this control store, as of the last heartbeat.\n\
+# TYPE redis_tutor_nodes gauge\n\
+redis_tutor_nodes {}\n\
+# HELP redis_tutor_forwarded_total Requests sent on to the node holding their session.\n\
+# TYPE redis_tutor_forwarded_total counter\n\
+redis_tutor_forwarded_total {}\n\
+# HELP redis_tutor_rehomed_total Sessions brought back on this node after their node stopped.\n\
+# TYPE redis_tutor_rehomed_total counter\n\
+redis_tutor_rehomed_total {}\n",
+        cluster.nodes().len(),
+        cluster.stats.forwarded.load(Ordering::Relaxed),
+        cluster.stats.rehomed.load(Ordering::Relaxed),
+    )
 }
 
 /// The control store's round trips, fsync confirmations and failures.

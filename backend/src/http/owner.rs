@@ -191,6 +191,10 @@ async fn rehome(
         .await
     {
         Ok(session) => {
+            cluster
+                .stats
+                .rehomed
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::info!(session = %&id[..id.len().min(8)], from = %record.node, "session re-homed here");
             if let Err(e) = cluster.record(&session).await {
                 tracing::warn!("re-homed session not recorded: {e}");

@@ -166,6 +166,30 @@ async fn any_node_serves_any_session_and_a_killed_node_loses_nothing() {
     let me = nodes.servers[c].me(&learner.token).await;
     assert_eq!(me.progress.get(&slug), Some(&vec![step.clone()]));
 
+    // /metrics counts what each node did for the others.
+    let metric = |server: &crate::support::server::ServerProcess, name: &'static str| {
+        let url = server.url("/metrics");
+        let http = server.http.clone();
+        async move {
+            let text = http
+                .get(url)
+                .send()
+                .await
+                .expect("/metrics")
+                .text()
+                .await
+                .expect("text");
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("{name} in /metrics:\n{text}"))
+        }
+    };
+    assert_eq!(
+        metric(&nodes.servers[a], "redis_tutor_rehomed_total").await,
+        1
+    );
+    assert!(metric(&nodes.servers[c], "redis_tutor_forwarded_total").await >= 2);
+
     // B's lease lapses by itself.
     let deadline = Instant::now() + Duration::from_secs(5);
     while nodes.live_nodes().await.contains(&NAMES[b].to_owned()) {
