@@ -166,8 +166,9 @@ impl ControlStore {
         }
     }
 
-    async fn connect(&self) -> Result<MultiplexedConnection, StoreError> {
-        let timeout = Duration::from_millis(self.confirm_ms) + CALL_TIMEOUT;
+    /// A client for the store, embedded (its unix socket and password) or
+    /// external (`--control-url`).
+    fn client(&self) -> Result<redis::Client, StoreError> {
         let info = match &self.backend {
             Backend::Embedded(e) => ConnectionAddr::Unix(e.socket())
                 .into_connection_info()
@@ -179,7 +180,12 @@ impl ControlStore {
                 ),
             Backend::External(info) => info.clone(),
         };
-        let client = redis::Client::open(info).map_err(|e| self.down(e.to_string()))?;
+        redis::Client::open(info).map_err(|e| self.down(e.to_string()))
+    }
+
+    async fn connect(&self) -> Result<MultiplexedConnection, StoreError> {
+        let timeout = Duration::from_millis(self.confirm_ms) + CALL_TIMEOUT;
+        let client = self.client()?;
         let config = AsyncConnectionConfig::new()
             .set_response_timeout(Some(timeout))
             .set_connection_timeout(Some(CALL_TIMEOUT));
@@ -336,18 +342,7 @@ impl ControlStore {
     /// other commands, so it cannot be the shared one), for the live
     /// rooms' relay between nodes. The caller reconnects after a failure.
     pub async fn pubsub(&self) -> Result<redis::aio::PubSub, StoreError> {
-        let info = match &self.backend {
-            Backend::Embedded(e) => ConnectionAddr::Unix(e.socket())
-                .into_connection_info()
-                .map_err(|e| self.down(e.to_string()))?
-                .set_redis_settings(
-                    RedisConnectionInfo::default()
-                        .set_password(e.password())
-                        .set_skip_set_lib_name(),
-                ),
-            Backend::External(info) => info.clone(),
-        };
-        let client = redis::Client::open(info).map_err(|e| self.down(e.to_string()))?;
+        let client = self.client()?;
         match tokio::time::timeout(CALL_TIMEOUT, client.get_async_pubsub()).await {
             Ok(Ok(pubsub)) => Ok(pubsub),
             Ok(Err(e)) => Err(self.down(e.to_string())),

@@ -16,6 +16,18 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&sha2::Sha256::digest(data))
 }
 
+/// Whether `candidate` hashes to `digest`, in constant time: both sides
+/// are hashed, so neither the secret's length nor its first differing byte
+/// shows in the timing.
+pub fn matches_digest(digest: &[u8; 32], candidate: &str) -> bool {
+    let other: [u8; 32] = sha2::Sha256::digest(candidate.as_bytes()).into();
+    digest
+        .iter()
+        .zip(other.iter())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

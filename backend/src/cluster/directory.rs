@@ -7,7 +7,6 @@
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 
 use super::Cluster;
 use crate::control::learners::LearnerRef;
@@ -41,9 +40,7 @@ impl SessionHome {
 
 /// The directory key of session `id`.
 fn key(id: &str) -> String {
-    let digest = sha2::Sha256::digest(id.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    schema::session_home(&hex)
+    schema::session_home(&crate::secret::sha256_hex(id.as_bytes()))
 }
 
 /// Moves a session's record from `old` (its JSON as read) to a new one

@@ -69,9 +69,7 @@ impl ControlRedis {
     /// The index of the node (`node-<i>`) the directory says holds
     /// `session` (`rt:sess:{sha256}`, docs/control-store.md).
     pub async fn node_of(&self, session: &str) -> anyhow::Result<usize> {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(session.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = backend::secret::sha256_hex(session.as_bytes());
         let client = redis::Client::open(self.url())?;
         let mut conn = client.get_multiplexed_async_connection().await?;
         let record: String = redis::cmd("GET")

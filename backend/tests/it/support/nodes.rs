@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use sha2::Digest;
-
 use super::external_redis::ExternalRedis;
 use super::server::{ServerDirs, ServerProcess};
 
@@ -86,8 +84,7 @@ impl Nodes {
 
     /// The node the directory says holds `session`.
     pub async fn owner_of(&self, session: &str) -> String {
-        let digest = sha2::Sha256::digest(session.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = backend::secret::sha256_hex(session.as_bytes());
         let mut conn = self.store.connect().await.expect("control store");
         let record: Option<String> = redis::cmd("GET")
             .arg(format!("rt:sess:{hex}"))
