@@ -33,6 +33,12 @@ pub const DEFAULT_MAX_SANDBOXES: usize = 200;
 pub const DEFAULT_SANDBOXES_PER_IP: usize = 3;
 pub const DEFAULT_SPAWNS_PER_MIN_PER_IP: u32 = 10;
 pub const DEFAULT_SPAWNS_PER_SEC: u32 = 20;
+/// While a class (a session admitted by a room) is on a node, visitors
+/// (sessions admitted by their address) start sandboxes this many a second
+/// there, in arrival order: a visitor still gets in at once, but a burst
+/// of them spread over many addresses cannot take the class's cores (a
+/// spawn costs tens of ms of CPU). 0 turns the pace off.
+pub const DEFAULT_CLASS_VISITOR_SPAWNS_PER_SEC: u32 = 2;
 /// How long a new learner waits in line for a sandbox when the host is
 /// full, in seconds, before being asked to come back (a 429 with
 /// `Retry-After`); the browser then retries by itself.
@@ -151,6 +157,10 @@ pub struct SandboxLimits {
     /// Sandbox processes started per second on the whole host.
     #[arg(long, env = "REDIS_TUTOR_SPAWNS_PER_SEC", default_value_t = DEFAULT_SPAWNS_PER_SEC)]
     pub spawns_per_sec: u32,
+    /// While a class is on this node, visitors' (not room members') new
+    /// sandboxes and resets per second, in arrival order; 0 for no pace.
+    #[arg(long, env = "REDIS_TUTOR_CLASS_VISITOR_SPAWNS_PER_SEC", default_value_t = DEFAULT_CLASS_VISITOR_SPAWNS_PER_SEC)]
+    pub class_visitor_spawns_per_sec: u32,
     /// Kernel memory limit per sandbox process (cgroup `memory.max`), in
     /// MiB: data, clients, Lua and the engine itself. 0 turns it off.
     #[arg(long, env = "REDIS_TUTOR_MEMORY_LIMIT_MB", default_value_t = DEFAULT_MEMORY_LIMIT_MB)]
@@ -231,6 +241,7 @@ impl Default for SandboxLimits {
             sandboxes_per_ip: DEFAULT_SANDBOXES_PER_IP,
             spawns_per_min_per_ip: DEFAULT_SPAWNS_PER_MIN_PER_IP,
             spawns_per_sec: DEFAULT_SPAWNS_PER_SEC,
+            class_visitor_spawns_per_sec: DEFAULT_CLASS_VISITOR_SPAWNS_PER_SEC,
             memory_limit_mb: DEFAULT_MEMORY_LIMIT_MB,
             memory_host_percent: DEFAULT_MEMORY_HOST_PERCENT,
             sandbox_clients: DEFAULT_SANDBOX_CLIENTS,

@@ -8,6 +8,7 @@
 mod counter;
 mod give_way;
 mod sockets;
+mod visitor_pace;
 
 use crate::control::learners::LearnerRef;
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use crate::sandbox::per_minute::PerMinute;
 use crate::sandbox::{SandboxError, SandboxPool};
 use counter::Counter;
 pub use sockets::{SocketPermit, SocketRefusal};
+use visitor_pace::VisitorPace;
 
 /// How often the reaper looks for idle or old sessions.
 const REAP_EVERY: Duration = Duration::from_secs(10);
@@ -32,6 +34,8 @@ pub enum RegistryError {
     PerIpLimit(usize),
     #[error("Too many new sandboxes from this address in the last minute (limit {0}); wait a minute and try again.")]
     PerIpRate(u32),
+    #[error("A class is running on this server, so new visitors are let in {0} a second, and the line is long right now. Trying again in {secs} s (the page does it by itself).", secs = crate::limits::FULL_RETRY_AFTER_SECS)]
+    ClassPace(u32),
     #[error(transparent)]
     Sockets(#[from] SocketRefusal),
     #[error(transparent)]
@@ -44,6 +48,7 @@ impl RegistryError {
         match self {
             RegistryError::PerIpLimit(_) => protocol::ErrorCode::TooManySandboxes,
             RegistryError::PerIpRate(_) => protocol::ErrorCode::SpawnRate,
+            RegistryError::ClassPace(_) => protocol::ErrorCode::ServerFull,
             RegistryError::Sockets(_) => protocol::ErrorCode::TooManySockets,
             RegistryError::Sandbox(e) => e.code(),
         }
@@ -71,6 +76,8 @@ pub struct SessionRegistry {
     pool: Arc<SandboxPool>,
     /// Data of learners whose sandbox gave way, until they return.
     parked: give_way::ParkedData,
+    /// Visitors' turns to start a sandbox while a class is here.
+    visitors: VisitorPace,
 }
 
 fn new_session_id() -> Result<String, SandboxError> {
@@ -86,6 +93,7 @@ impl SessionRegistry {
             sockets: sockets::SocketCounts::default(),
             pool,
             parked: give_way::ParkedData::default(),
+            visitors: VisitorPace::default(),
         })
     }
 
@@ -150,6 +158,7 @@ impl SessionRegistry {
                 if self.count_for(ip) >= per_ip {
                     return Err(RegistryError::PerIpLimit(per_ip));
                 }
+                self.pace_visitor().await?;
                 self.check_ip_rate(ip)?;
             }
             Admission::Room { room } => {
@@ -252,6 +261,7 @@ impl SessionRegistry {
     /// (`resets_per_min_per_ip`). HTTP's reset route and the WebSocket's
     /// `reset` message both come here.
     pub async fn reset(&self, session: &Session) -> Result<Notice, RegistryError> {
+        self.pace_reset(session).await?;
         self.pool.take_respawn(session.client_ip)?;
         Ok(session.reset().await?)
     }
@@ -263,8 +273,41 @@ impl SessionRegistry {
         kind: protocol::NoticeKind,
         message: String,
     ) -> Result<Notice, RegistryError> {
+        self.pace_reset(session).await?;
         self.pool.take_respawn(session.client_ip)?;
         Ok(session.reset_saying(kind, message).await?)
+    }
+
+    /// Whether a class is on this node: a session admitted by a room.
+    fn class_here(&self) -> bool {
+        self.sessions
+            .read()
+            .is_ok_and(|s| s.values().any(|x| x.room_admitted()))
+    }
+
+    /// A visitor's turn to start a sandbox: at once when no class is
+    /// here, else paced (`class_visitor_spawns_per_sec`, 0 for no pace),
+    /// waiting at most `admission_wait_secs` in line.
+    async fn pace_visitor(&self) -> Result<(), RegistryError> {
+        let limits = &self.pool.spec().limits;
+        let per_sec = limits.class_visitor_spawns_per_sec;
+        if per_sec == 0 || !self.class_here() {
+            return Ok(());
+        }
+        let interval = Duration::from_secs(1) / per_sec;
+        self.visitors
+            .wait_turn(interval, Duration::from_secs(limits.admission_wait_secs))
+            .await
+            .map_err(|()| RegistryError::ClassPace(per_sec))
+    }
+
+    /// A visitor's reset starts a sandbox too, so it takes a turn; a room
+    /// member's does not.
+    async fn pace_reset(&self, session: &Session) -> Result<(), RegistryError> {
+        if session.room_admitted() {
+            return Ok(());
+        }
+        self.pace_visitor().await
     }
 
     /// Admits one WebSocket for `session` from `peer`, under the per-session

@@ -7,6 +7,7 @@ mod browser_bench;
 mod browser_class;
 mod chaos;
 mod charts_e2e;
+mod class_pace;
 mod cluster_nodes;
 mod console_e2e;
 mod control_crash;

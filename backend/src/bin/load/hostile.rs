@@ -262,7 +262,9 @@ async fn idle(t: Arc<Target>, plan: Plan, until: Instant) -> Row {
     answers.row(
         "idle WebSockets",
         format!(
-            "per-address caps: `sandboxes_per_ip` {}, `sockets_per_session` {}, `sockets_per_ip` {} (at most {} sockets and {} sandboxes from {} addresses)",
+            "the class pace: visitors' sandboxes start `class_visitor_spawns_per_sec` {} a second while a class is here, a line of `admission_wait_secs` {} s, then 429 `server_full`; per-address caps: `sandboxes_per_ip` {}, `sockets_per_session` {}, `sockets_per_ip` {} (at most {} sockets and {} sandboxes from {} addresses)",
+            l::DEFAULT_CLASS_VISITOR_SPAWNS_PER_SEC,
+            l::DEFAULT_ADMISSION_WAIT_SECS,
             l::DEFAULT_SANDBOXES_PER_IP,
             l::DEFAULT_SOCKETS_PER_SESSION,
             l::DEFAULT_SOCKETS_PER_IP,
@@ -355,22 +357,31 @@ pub fn markdown(report: &Report) -> Vec<String> {
             ms(report.hostile.p50_us),
             ms(report.hostile.p99_us)
         ),
+        if report.settled.count == 0 {
+            "| hostile phase, once every idle socket was open | never (the phase ended first) | | |"
+                .into()
+        } else {
+            format!(
+                "| hostile phase, once every idle socket was open ({:.1} s in) | {} | {} | {} |",
+                report.settled_after_s,
+                report.settled.count,
+                ms(report.settled.p50_us),
+                ms(report.settled.p99_us)
+            )
+        },
         format!(
-            "| hostile phase, once every idle socket was open ({:.1} s in) | {} | {} | {} |",
-            report.settled_after_s,
-            report.settled.count,
-            ms(report.settled.p50_us),
-            ms(report.settled.p99_us)
-        ),
-        format!(
-            "| **p99 hostile ÷ quiet** | | | **{:.2}×** (goal ≤ 2×: {}); once open: {:.2}× |",
+            "| **p99 hostile ÷ quiet** | | | **{:.2}×** (goal ≤ 2×: {}){} |",
             report.p99_ratio,
             if report.p99_ratio <= 2.0 {
                 "met"
             } else {
                 "not met"
             },
-            report.settled_p99_ratio
+            if report.settled.count == 0 {
+                String::new()
+            } else {
+                format!("; once open: {:.2}×", report.settled_p99_ratio)
+            }
         ),
         String::new(),
         "| hostile kind | tried | refused | answers | stopped by | what happened |".into(),
