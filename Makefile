@@ -5,7 +5,7 @@ SHELL := /bin/bash
 TOOLS ?= $(HOME)/.local/share/redis-tutor
 export PATH := $(TOOLS)/bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test setup frontend backend lint fuzz bench-browser
+.PHONY: run test setup frontend backend lint fuzz bench bench-browser
 
 setup:
 	@bash scripts/setup.sh
@@ -34,6 +34,14 @@ test: lint frontend
 	set -o pipefail; cargo test --workspace --exclude frontend 2>&1 | tee target/test-output.log
 	set -o pipefail; cargo test -p frontend --lib 2>&1 | tee -a target/test-output.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.log
+
+# The console against webdis 0.1.22 (scripts/webdis.sh installs it) on the
+# same engine binary: WebSocket with 1 and 16 clients and HTTP (wrk), five
+# rounds, each run's p50/p99 and the medians of the ratios; then the
+# gateway's own cost and the one-off figures (docs/benchmarks.md).
+bench: setup
+	@bash scripts/webdis.sh
+	cargo run --release -p backend --bin redis-tutor-bench -- --runs 5 --seconds 3 --clients 16 --only all
 
 # Console ready in headless Chromium: 10 first visits of a lesson page and
 # their repeat visits, timed by the page (docs/benchmarks.md). Prints the

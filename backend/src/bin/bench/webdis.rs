@@ -1,14 +1,18 @@
-//! webdis (`/usr/bin/webdis`, Debian 12's 0.1.9) in front of a plain
-//! redis-server from the same engine binary: the yardstick for the console
-//! over HTTP and over WebSocket. It counts as started only once it answers
-//! `GET /PING` (it listens before its Redis pool is connected), and it is
-//! killed on drop.
+//! webdis in front of a plain redis-server from the same engine binary: the
+//! yardstick for the console over HTTP and over WebSocket. It counts as
+//! started only once it answers `GET /PING` (it listens before its Redis
+//! pool is connected), and it is killed on drop.
 //!
-//! Its WebSocket (`"websockets": true`, JSON on `/.json`) has two quirks in
-//! this version, both read off the wire: the handshake is answered only when
-//! the request carries an `Origin` and 8 bytes after its headers (the old
-//! hixie-76 key), and the socket is closed after every reply, so each
-//! command needs a socket of its own (see `ws_load`).
+//! Which webdis: `webdis-0.1.22` (Debian 13's build, installed by
+//! `scripts/webdis.sh` into the tools dir), whose WebSocket (`"websockets":
+//! true`, JSON on `/.json`) is a standard RFC 6455 one that keeps its socket
+//! across commands. Without it, Debian 12's `/usr/bin/webdis` 0.1.9, with a
+//! warning: its WebSocket has two quirks, both read off the wire. The
+//! handshake is answered only when the request carries an `Origin` and 8
+//! bytes after its headers (the old hixie-76 key), and the socket is closed
+//! after every reply, so each command needs a socket of its own (see
+//! `ws_load`). Its HTTP side works, but its WebSocket figures cannot judge
+//! the console's.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -21,27 +25,99 @@ use anyhow::Context;
 use crate::plain_redis::PlainRedis;
 use crate::readiness;
 
+/// The webdis that `scripts/webdis.sh` installs.
+const CURRENT: &str = "webdis-0.1.22";
+/// Debian 12's, from scripts/setup.sh.
+const DEBIAN_12: &str = "/usr/bin/webdis";
+
+/// What a webdis's WebSocket takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WsDialect {
+    /// RFC 6455, one socket kept across commands (0.1.22).
+    Standard,
+    /// 0.1.9's: a hixie-76 style handshake and a socket per command.
+    Legacy,
+}
+
+/// A webdis executable and the WebSocket it speaks.
+#[derive(Debug, Clone)]
+pub struct Binary {
+    pub path: PathBuf,
+    pub ws: WsDialect,
+}
+
+impl Binary {
+    /// `webdis-0.1.22` from the tools dir (`$REDIS_TUTOR_TOOLS`, else
+    /// `~/.local/share/redis-tutor`) or `PATH`; else Debian 12's 0.1.9,
+    /// with a warning on stderr.
+    pub fn find() -> Binary {
+        let tools = std::env::var_os("REDIS_TUTOR_TOOLS")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|home| {
+                    PathBuf::from(home)
+                        .join(".local")
+                        .join("share")
+                        .join("redis-tutor")
+                })
+            });
+        let on_path = std::env::var_os("PATH")
+            .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+            .unwrap_or_default();
+        let current = tools
+            .map(|tools| tools.join("bin"))
+            .into_iter()
+            .chain(on_path)
+            .map(|dir| dir.join(CURRENT))
+            .find(|candidate| candidate.is_file());
+        match current {
+            Some(path) => Binary {
+                path,
+                ws: WsDialect::Standard,
+            },
+            None => {
+                eprintln!(
+                    "bench: WARNING: no {CURRENT} (run scripts/webdis.sh, or `make bench`); \
+                     falling back to {DEBIAN_12}, Debian 12's webdis 0.1.9, whose WebSocket \
+                     closes after every reply and drops connections: the WebSocket comparison \
+                     is NOT judgeable with it (its HTTP one is)"
+                );
+                Binary {
+                    path: PathBuf::from(DEBIAN_12),
+                    ws: WsDialect::Legacy,
+                }
+            }
+        }
+    }
+}
+
 pub struct Webdis {
     child: Child,
     pub addr: SocketAddr,
-    /// What it was started with: the engine binary, threads, pool size.
-    spec: (PathBuf, usize, usize),
+    pub ws: WsDialect,
+    /// The version webdis logged at start-up ("unknown" if it did not).
+    pub version: String,
+    /// What it was started with, to start it again.
+    spec: Spec,
     /// Held, and dropped after `child` (field order): webdis never
     /// outlives its Redis.
     _redis: PlainRedis,
 }
 
+/// The executable, the engine binary behind it, threads and pool size.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub binary: Binary,
+    pub server: PathBuf,
+    pub threads: usize,
+    pub pool: usize,
+}
+
 impl Webdis {
     /// webdis with `threads` worker threads and `pool` Redis connections per
     /// thread, on a free loopback port; `key` is set to `value` first.
-    pub fn start(
-        server: &Path,
-        threads: usize,
-        pool: usize,
-        key: &str,
-        value: &str,
-    ) -> anyhow::Result<Webdis> {
-        let redis = PlainRedis::start(server).context("start webdis's redis-server")?;
+    pub fn start(spec: &Spec, key: &str, value: &str) -> anyhow::Result<Webdis> {
+        let redis = PlainRedis::start(&spec.server).context("start webdis's redis-server")?;
         redis.cli(&["SET", key, value])?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -55,8 +131,8 @@ impl Webdis {
             "redis_port": 0,
             "http_host": "127.0.0.1",
             "http_port": port,
-            "threads": threads,
-            "pool_size": pool,
+            "threads": spec.threads,
+            "pool_size": spec.pool,
             "daemonize": false,
             "database": 0,
             "websockets": true,
@@ -64,16 +140,23 @@ impl Webdis {
             "logfile": log,
         });
         std::fs::write(&conf, config.to_string()).context("write webdis.json")?;
-        let child = Command::new("webdis")
+        let child = Command::new(&spec.binary.path)
             .arg(&conf)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .context("start webdis (the setup installs it)")?;
+            .with_context(|| {
+                format!(
+                    "start {} (scripts/webdis.sh installs 0.1.22, the setup 0.1.9)",
+                    spec.binary.path.display()
+                )
+            })?;
         let mut webdis = Webdis {
             child,
             addr,
-            spec: (server.to_path_buf(), threads, pool),
+            ws: spec.binary.ws,
+            version: String::from("unknown"),
+            spec: spec.clone(),
             _redis: redis,
         };
         readiness::wait_until_answers(
@@ -83,12 +166,18 @@ impl Webdis {
             &log,
             || ping(addr),
         )?;
+        webdis.version = logged_version(&log).unwrap_or_else(|| "unknown".into());
         Ok(webdis)
     }
 
-    /// The engine binary, threads and pool size it was started with.
-    pub fn spec(&self) -> (PathBuf, usize, usize) {
+    /// What it was started with.
+    pub fn spec(&self) -> Spec {
         self.spec.clone()
+    }
+
+    /// Its process id (for a profiler).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 
@@ -97,6 +186,16 @@ impl Drop for Webdis {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `Webdis 0.1.22 up and running`, from its log.
+fn logged_version(log: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines().find_map(|line| {
+        let (_, rest) = line.split_once(" Webdis ")?;
+        let version = rest.strip_suffix(" up and running")?;
+        Some(version.trim().to_owned())
+    })
 }
 
 fn ping(addr: SocketAddr) -> std::io::Result<()> {

@@ -3,8 +3,14 @@
 //! next. They run on a thread and a single-threaded runtime of their own
 //! (like `wrk -t1`), so the server under test never shares its scheduler
 //! with them. The same client code talks to the app and to webdis: only the
-//! handshake and the message's JSON differ. The time taken is that of one
+//! URL and the message's JSON differ. The time taken is that of one
 //! command, from just before its frame is written to its reply's arrival.
+//!
+//! webdis 0.1.22 is a standard WebSocket server: tokio-tungstenite's own
+//! handshake, one socket kept across commands, exactly as for the app. The
+//! workarounds below (`WsDialect::Legacy`) are only for Debian 12's 0.1.9,
+//! the fallback when 0.1.22 is not installed: a non-standard handshake, a
+//! socket per command, and a connection to clear a swallowed descriptor.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +26,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::report::Figures;
+use crate::webdis::WsDialect;
 
 /// Commands sent before the measured window opens (per client).
 const WARM_UP: Duration = Duration::from_millis(300);
@@ -35,13 +42,13 @@ pub enum Server {
         addr: SocketAddr,
         sessions: Vec<String>,
     },
-    /// webdis's JSON WebSocket.
-    Webdis { addr: SocketAddr },
+    /// webdis's JSON WebSocket on `/.json`.
+    Webdis { addr: SocketAddr, ws: WsDialect },
 }
 
 /// Whether a client keeps its socket, or opens one per command (all that
-/// webdis 0.1.9 allows: it closes the socket after each reply). Opening is
-/// never timed.
+/// webdis 0.1.9 allows: it closes the socket after each reply; 0.1.22 keeps
+/// it). Opening is never timed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Sockets {
     Kept,
@@ -135,8 +142,21 @@ async fn run_client(
         // over thousands of sockets.
         match (load.sockets, &load.server) {
             (Sockets::Kept, _) => kept = Some(socket),
-            (Sockets::PerCommand, Server::App { .. }) => drop(socket),
-            (Sockets::PerCommand, Server::Webdis { addr }) => {
+            (Sockets::PerCommand, Server::App { .. })
+            | (
+                Sockets::PerCommand,
+                Server::Webdis {
+                    ws: WsDialect::Standard,
+                    ..
+                },
+            ) => drop(socket),
+            (
+                Sockets::PerCommand,
+                Server::Webdis {
+                    addr,
+                    ws: WsDialect::Legacy,
+                },
+            ) => {
                 // webdis closes its end after the reply; wait for that, so
                 // the descriptor it frees is the one cleared next.
                 let _ = tokio::time::timeout(HANDSHAKE_WAIT, socket.next()).await;
@@ -230,7 +250,22 @@ async fn open(load: &Load, client: usize) -> anyhow::Result<Socket> {
             }
             Ok(socket)
         }
-        Server::Webdis { addr } => {
+        Server::Webdis {
+            addr,
+            ws: WsDialect::Standard,
+        } => {
+            let stream = connect(*addr).await?;
+            let url = format!("ws://{addr}/.json");
+            let (socket, _) =
+                tokio_tungstenite::client_async_with_config(url, stream, Some(client_config()))
+                    .await
+                    .context("webdis's WebSocket handshake")?;
+            Ok(socket)
+        }
+        Server::Webdis {
+            addr,
+            ws: WsDialect::Legacy,
+        } => {
             for _ in 0..HANDSHAKE_TRIES {
                 let mut stream = connect(*addr).await?;
                 stream
