@@ -7,7 +7,6 @@ mod harden;
 pub mod per_minute;
 mod pool;
 mod process;
-mod spawner;
 
 pub use pool::{Sandbox, SandboxPool};
 pub use process::{SandboxProcess, SandboxSpec};

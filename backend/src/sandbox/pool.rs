@@ -14,7 +14,6 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::cgroup::MemoryCgroups;
 use super::per_minute::PerMinute;
-use super::spawner::Spawner;
 use super::{SandboxError, SandboxProcess, SandboxSpec};
 
 /// A sandbox process plus its slot under the host-wide cap. The slot is
@@ -84,7 +83,7 @@ impl DerefMut for Sandbox {
 }
 
 pub struct SandboxPool {
-    spec: Arc<SandboxSpec>,
+    spec: SandboxSpec,
     warm: Mutex<VecDeque<Sandbox>>,
     slots: Arc<Semaphore>,
     recent_spawns: Mutex<VecDeque<Instant>>,
@@ -94,11 +93,9 @@ pub struct SandboxPool {
     /// Spawns in progress, so shutdown can wait for them.
     spawning: AtomicUsize,
     /// The kernel memory bound; `None` where cgroups are not writable.
-    cgroups: Option<Arc<MemoryCgroups>>,
+    cgroups: Option<MemoryCgroups>,
     /// Fresh sandboxes for live sessions (resets), per client address.
     respawns: PerMinute,
-    /// The thread that starts sandbox processes, off the runtime's workers.
-    spawner: Option<Spawner>,
     /// Learners waiting in line for a slot now.
     waiting: AtomicUsize,
 }
@@ -114,7 +111,7 @@ impl SandboxPool {
                     limit_mb = spec.limits.memory_limit_mb,
                     "each sandbox runs in its own memory cgroup"
                 );
-                Some(Arc::new(cgroups))
+                Some(cgroups)
             }
             Err(why) => {
                 tracing::warn!(
@@ -125,7 +122,7 @@ impl SandboxPool {
             }
         };
         Arc::new(SandboxPool {
-            spec: Arc::new(spec),
+            spec,
             warm: Mutex::new(VecDeque::new()),
             slots: Arc::new(Semaphore::new(max)),
             recent_spawns: Mutex::new(VecDeque::new()),
@@ -136,9 +133,6 @@ impl SandboxPool {
             waiting: AtomicUsize::new(0),
             cgroups,
             respawns: PerMinute::default(),
-            spawner: tokio::runtime::Handle::try_current()
-                .ok()
-                .and_then(|runtime| Spawner::start(runtime).ok()),
         })
     }
 
@@ -270,24 +264,16 @@ impl SandboxPool {
 
     /// A process in its own memory cgroup where the host allows one.
     async fn spawn_process(&self) -> Result<SandboxProcess, SandboxError> {
-        match &self.spawner {
-            Some(spawner) => {
-                SandboxProcess::spawn_on(spawner, self.spec.clone(), self.cgroups.clone()).await
-            }
-            // No runtime when the pool was made (never in the server).
-            None => {
-                let cgroup = match &self.cgroups {
-                    Some(cgroups) => Some(cgroups.create().map_err(SandboxError::Spawn)?),
-                    None => None,
-                };
-                SandboxProcess::spawn_in(&self.spec, cgroup).await
-            }
-        }
+        let cgroup = match &self.cgroups {
+            Some(cgroups) => Some(cgroups.create().map_err(SandboxError::Spawn)?),
+            None => None,
+        };
+        SandboxProcess::spawn_in(&self.spec, cgroup).await
     }
 
     /// The kernel memory bound in force, if any.
     pub fn memory_cgroups(&self) -> Option<&MemoryCgroups> {
-        self.cgroups.as_deref()
+        self.cgroups.as_ref()
     }
 
     /// Takes one fresh sandbox from `owner`'s per-minute budget for resets

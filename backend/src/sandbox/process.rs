@@ -1,23 +1,24 @@
 //! One hardened redis-server process: private 0700 run dir, unix socket,
 //! generated config, rlimits, its own session, output drained and capped.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
 use tokio::io::AsyncReadExt;
-use tokio::process::Child;
+use tokio::process::{Child, Command};
 
-use super::cgroup::{MemoryCgroups, SandboxCgroup};
-use super::spawner::Spawner;
+use super::cgroup::SandboxCgroup;
+use super::conf::{self, ConfInput};
+use super::harden::harden;
 use super::SandboxError;
 use crate::engine::Engine;
 use crate::limits::SandboxLimits;
-use launch::launch;
-
-mod launch;
+use crate::secret;
 
 /// How long a new process may take to answer its first PING.
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -70,28 +71,88 @@ impl SandboxProcess {
         spec: &SandboxSpec,
         cgroup: Option<SandboxCgroup>,
     ) -> Result<SandboxProcess, SandboxError> {
-        launch(spec, cgroup)?.ready().await
-    }
+        std::fs::create_dir_all(&spec.run_root).map_err(|e| {
+            SandboxError::Spawn(format!("cannot create {}: {e}", spec.run_root.display()))
+        })?;
+        let dir = tempfile::Builder::new()
+            .prefix("sandbox-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir_in(&spec.run_root)
+            .map_err(|e| SandboxError::Spawn(format!("cannot create a run dir: {e}")))?;
+        let socket = dir.path().join("redis.sock");
+        let password = secret::random_hex(32)
+            .map_err(|e| SandboxError::Spawn(format!("no randomness: {e}")))?;
+        let conf_text = conf::render(&ConfInput {
+            dir: dir.path(),
+            socket: &socket,
+            password_sha256: &secret::sha256_hex(password.as_bytes()),
+            acl_rules: &spec.acl_rules,
+            limits: &spec.limits,
+            engine: &spec.engine,
+        });
+        let conf_path = dir.path().join("redis.conf");
+        write_private(&conf_path, &conf_text)?;
 
-    /// `spawn_in` with a fresh cgroup from `cgroups`, its blocking half
-    /// (dirs, cgroup, config, fork/exec) on `spawner`'s thread rather than
-    /// on a runtime worker (`sandbox/spawner.rs` says why).
-    pub async fn spawn_on(
-        spawner: &Spawner,
-        spec: Arc<SandboxSpec>,
-        cgroups: Option<Arc<MemoryCgroups>>,
-    ) -> Result<SandboxProcess, SandboxError> {
-        let launched = spawner
-            .run(move || {
-                let cgroup = match &cgroups {
-                    Some(cgroups) => Some(cgroups.create().map_err(SandboxError::Spawn)?),
-                    None => None,
-                };
-                launch(&spec, cgroup)
-            })
-            .await
-            .ok_or_else(|| SandboxError::Spawn("the spawner thread is gone".into()))??;
-        launched.ready().await
+        let mut command = Command::new(&spec.engine.server);
+        // A bare program name and a relative config path, resolved in the
+        // run dir: `INFO server` (readable from a script) then shows
+        // `<run dir>/redis-server` and `<run dir>/redis.conf`, nothing
+        // about where the engine is installed on the host.
+        command
+            .arg0("redis-server")
+            .arg(conf_path.file_name().unwrap_or_default())
+            .current_dir(dir.path())
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        harden(
+            &mut command,
+            &spec.limits,
+            cgroup.as_ref().map(|c| c.procs_path().clone()),
+        );
+        let mut child = command.spawn().map_err(|e| {
+            SandboxError::Spawn(format!(
+                "cannot start {}: {e}",
+                spec.engine.server.display()
+            ))
+        })?;
+        let pid = child.id().unwrap_or(0);
+        let output = Arc::new(Mutex::new(OutputTail::default()));
+        let cap = usize::try_from(spec.limits.output_log_cap_kb * 1024).unwrap_or(usize::MAX);
+        if let Some(stdout) = child.stdout.take() {
+            tokio::spawn(drain(stdout, output.clone(), cap));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(drain(stderr, output.clone(), cap));
+        }
+        let mut starting = Starting {
+            child,
+            socket,
+            password,
+            output,
+            cgroup,
+        };
+        match starting.wait_ready().await {
+            Ok(control) => Ok(SandboxProcess {
+                child: starting.child,
+                pid,
+                socket: starting.socket,
+                password: starting.password,
+                output: starting.output,
+                killed_by_us: false,
+                control,
+                cgroup: starting.cgroup,
+                dir,
+            }),
+            Err(e) => {
+                // Never leave a half-started process behind.
+                let _ = starting.child.start_kill();
+                let _ = starting.child.wait().await;
+                Err(e)
+            }
+        }
     }
 
     /// A new authenticated RESP2 connection. No response timeout: the
