@@ -14,6 +14,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::cgroup::MemoryCgroups;
 use super::per_minute::PerMinute;
+use super::process::RunFiles;
 use super::{SandboxError, SandboxProcess, SandboxSpec};
 
 /// A sandbox process plus its slot under the host-wide cap. The slot is
@@ -83,7 +84,7 @@ impl DerefMut for Sandbox {
 }
 
 pub struct SandboxPool {
-    spec: SandboxSpec,
+    spec: Arc<SandboxSpec>,
     warm: Mutex<VecDeque<Sandbox>>,
     slots: Arc<Semaphore>,
     recent_spawns: Mutex<VecDeque<Instant>>,
@@ -93,7 +94,7 @@ pub struct SandboxPool {
     /// Spawns in progress, so shutdown can wait for them.
     spawning: AtomicUsize,
     /// The kernel memory bound; `None` where cgroups are not writable.
-    cgroups: Option<MemoryCgroups>,
+    cgroups: Option<Arc<MemoryCgroups>>,
     /// Fresh sandboxes for live sessions (resets), per client address.
     respawns: PerMinute,
     /// Learners waiting in line for a slot now.
@@ -111,7 +112,7 @@ impl SandboxPool {
                     limit_mb = spec.limits.memory_limit_mb,
                     "each sandbox runs in its own memory cgroup"
                 );
-                Some(cgroups)
+                Some(Arc::new(cgroups))
             }
             Err(why) => {
                 tracing::warn!(
@@ -122,7 +123,7 @@ impl SandboxPool {
             }
         };
         Arc::new(SandboxPool {
-            spec,
+            spec: Arc::new(spec),
             warm: Mutex::new(VecDeque::new()),
             slots: Arc::new(Semaphore::new(max)),
             recent_spawns: Mutex::new(VecDeque::new()),
@@ -263,17 +264,26 @@ impl SandboxPool {
     }
 
     /// A process in its own memory cgroup where the host allows one.
+    /// Its cgroup and run dir are made on tokio's blocking pool: a few
+    /// milliseconds of file-system calls that, on one of the runtime's two
+    /// workers, stalled every console whose task sat there.
     async fn spawn_process(&self) -> Result<SandboxProcess, SandboxError> {
-        let cgroup = match &self.cgroups {
-            Some(cgroups) => Some(cgroups.create().map_err(SandboxError::Spawn)?),
-            None => None,
-        };
-        SandboxProcess::spawn_in(&self.spec, cgroup).await
+        let (spec, cgroups) = (self.spec.clone(), self.cgroups.clone());
+        let (cgroup, files) = tokio::task::spawn_blocking(move || {
+            let cgroup = match &cgroups {
+                Some(cgroups) => Some(cgroups.create().map_err(SandboxError::Spawn)?),
+                None => None,
+            };
+            Ok::<_, SandboxError>((cgroup, RunFiles::write(&spec)?))
+        })
+        .await
+        .map_err(|e| SandboxError::Spawn(format!("preparing its run dir failed: {e}")))??;
+        SandboxProcess::start(&self.spec, cgroup, files).await
     }
 
     /// The kernel memory bound in force, if any.
     pub fn memory_cgroups(&self) -> Option<&MemoryCgroups> {
-        self.cgroups.as_ref()
+        self.cgroups.as_deref()
     }
 
     /// Takes one fresh sandbox from `owner`'s per-minute budget for resets

@@ -34,6 +34,49 @@ pub struct SandboxSpec {
     pub run_root: PathBuf,
 }
 
+/// A sandbox's private run dir with its config written: the file-system
+/// half of a spawn, which the pool does on tokio's blocking pool so it
+/// does not hold a runtime worker (no process is involved, so nothing
+/// there depends on which thread it ran on).
+pub struct RunFiles {
+    dir: tempfile::TempDir,
+    socket: PathBuf,
+    password: String,
+    conf_path: PathBuf,
+}
+
+impl RunFiles {
+    pub fn write(spec: &SandboxSpec) -> Result<RunFiles, SandboxError> {
+        std::fs::create_dir_all(&spec.run_root).map_err(|e| {
+            SandboxError::Spawn(format!("cannot create {}: {e}", spec.run_root.display()))
+        })?;
+        let dir = tempfile::Builder::new()
+            .prefix("sandbox-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir_in(&spec.run_root)
+            .map_err(|e| SandboxError::Spawn(format!("cannot create a run dir: {e}")))?;
+        let socket = dir.path().join("redis.sock");
+        let password = secret::random_hex(32)
+            .map_err(|e| SandboxError::Spawn(format!("no randomness: {e}")))?;
+        let conf_text = conf::render(&ConfInput {
+            dir: dir.path(),
+            socket: &socket,
+            password_sha256: &secret::sha256_hex(password.as_bytes()),
+            acl_rules: &spec.acl_rules,
+            limits: &spec.limits,
+            engine: &spec.engine,
+        });
+        let conf_path = dir.path().join("redis.conf");
+        write_private(&conf_path, &conf_text)?;
+        Ok(RunFiles {
+            dir,
+            socket,
+            password,
+            conf_path,
+        })
+    }
+}
+
 /// The last bytes a sandbox printed, kept to explain a crash.
 #[derive(Default)]
 struct OutputTail {
@@ -71,28 +114,26 @@ impl SandboxProcess {
         spec: &SandboxSpec,
         cgroup: Option<SandboxCgroup>,
     ) -> Result<SandboxProcess, SandboxError> {
-        std::fs::create_dir_all(&spec.run_root).map_err(|e| {
-            SandboxError::Spawn(format!("cannot create {}: {e}", spec.run_root.display()))
-        })?;
-        let dir = tempfile::Builder::new()
-            .prefix("sandbox-")
-            .permissions(std::fs::Permissions::from_mode(0o700))
-            .tempdir_in(&spec.run_root)
-            .map_err(|e| SandboxError::Spawn(format!("cannot create a run dir: {e}")))?;
-        let socket = dir.path().join("redis.sock");
-        let password = secret::random_hex(32)
-            .map_err(|e| SandboxError::Spawn(format!("no randomness: {e}")))?;
-        let conf_text = conf::render(&ConfInput {
-            dir: dir.path(),
-            socket: &socket,
-            password_sha256: &secret::sha256_hex(password.as_bytes()),
-            acl_rules: &spec.acl_rules,
-            limits: &spec.limits,
-            engine: &spec.engine,
-        });
-        let conf_path = dir.path().join("redis.conf");
-        write_private(&conf_path, &conf_text)?;
+        let files = RunFiles::write(spec)?;
+        Self::start(spec, cgroup, files).await
+    }
 
+    /// Starts Redis in a run dir already written. The fork stays on the
+    /// caller's (runtime) thread: a child forked from a thread outside the
+    /// runtime and dropped before it was waited on stayed a zombie
+    /// (docs/benchmarks.md), and `PR_SET_PDEATHSIG` follows the forking
+    /// thread.
+    pub async fn start(
+        spec: &SandboxSpec,
+        cgroup: Option<SandboxCgroup>,
+        files: RunFiles,
+    ) -> Result<SandboxProcess, SandboxError> {
+        let RunFiles {
+            dir,
+            socket,
+            password,
+            conf_path,
+        } = files;
         let mut command = Command::new(&spec.engine.server);
         // A bare program name and a relative config path, resolved in the
         // run dir: `INFO server` (readable from a script) then shows
