@@ -46,24 +46,14 @@ die() {
     exit 1
 }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=lib/apt.sh
+source "$ROOT/scripts/lib/apt.sh"
 
 # --------------------------------------------------------------------------
 step "Debian packages (${APT_PACKAGES[*]})"
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-    ok "all installed"
-else
-    echo "    installing: ${missing[*]}"
-    as_root apt-get update -qq
-    # The redis-server package would start a system service; we only want its
-    # binary as a fallback engine and webdis as a benchmark peer.
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-        || die "apt-get install ${missing[*]} failed"
-    ok "installed ${missing[*]}"
-fi
+# The redis-server package would start a system service; we only want its
+# binary as a fallback engine and webdis as a benchmark peer.
+apt_install_missing "${APT_PACKAGES[@]}"
 
 # --------------------------------------------------------------------------
 step "Rust target wasm32-unknown-unknown"

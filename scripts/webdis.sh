@@ -54,6 +54,8 @@ step() {
     printf '==> webdis %s: %s\n' "$VERSION" "$1"
 }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=lib/apt.sh
+source "$ROOT/scripts/lib/apt.sh"
 
 # The smoke test: webdis starts on a free loopback port, answers an RFC 6455
 # handshake (no Origin, nothing after the headers), and, when an engine is
@@ -172,19 +174,7 @@ PY
 
 # ---------------------------------------------------------------------------
 step "run-time libraries from apt (${APT_PACKAGES[*]})"
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-    ok "all installed"
-else
-    echo "    installing: ${missing[*]}"
-    as_root apt-get update -qq || die "apt-get update failed"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-        || die "apt-get install ${missing[*]} failed"
-    ok "installed ${missing[*]}"
-fi
+apt_install_missing "${APT_PACKAGES[@]}"
 
 # ---------------------------------------------------------------------------
 step "already installed?"
