@@ -118,6 +118,16 @@ impl Gateway {
                     line: line.to_owned(),
                     error: e.body(),
                 });
+                // The line met its sandbox dying: a restart like any other,
+                // so every console hears it now, not when a block ends.
+                if let GatewayError::Exec(restarted @ ExecError::Restarted { .. }) = e {
+                    session.emit(SessionEvent::Notice {
+                        notice: Notice {
+                            kind: NoticeKind::Restarted,
+                            message: restarted.to_string(),
+                        },
+                    });
+                }
             }
         }
         result

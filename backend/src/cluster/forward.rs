@@ -86,16 +86,10 @@ impl Client {
         if let Ok(ip) = HeaderValue::from_str(&client.to_string()) {
             headers.insert(HeaderName::from_static(CLIENT_HEADER), ip);
         }
-        let mut response = self.inner.request(request).await.map_err(|e| {
-            if e.is_connect() {
-                ForwardError::Unreachable(base.to_owned())
-            } else {
-                ForwardError::Failed {
-                    node: base.to_owned(),
-                    reason: e.to_string(),
-                }
-            }
-        })?;
+        let mut response = match self.inner.request(request).await {
+            Ok(response) => response,
+            Err(e) => return Err(failure(base, e).await),
+        };
         if response.status() == StatusCode::SWITCHING_PROTOCOLS {
             let learner_side = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
             let node_side = hyper::upgrade::on(&mut response);
@@ -105,6 +99,37 @@ impl Client {
         }
         Ok(response.map(Body::new))
     }
+}
+
+/// Why a request to `base` failed. A kept-alive connection to a node
+/// killed a moment ago fails as "sending the request" rather than
+/// "connecting", until the pool notices it closed; so a failure that is
+/// not a refused connection is checked with a new one, and a node that
+/// refuses it is gone (its sandboxes with it, so nothing runs twice).
+async fn failure(base: &str, e: hyper_util::client::legacy::Error) -> ForwardError {
+    if e.is_connect() || !accepts(base).await {
+        return ForwardError::Unreachable(base.to_owned());
+    }
+    ForwardError::Failed {
+        node: base.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// Whether the node at `base` (`http://host:port`) takes a TCP connection.
+async fn accepts(base: &str) -> bool {
+    let Some(authority) = base
+        .parse::<Uri>()
+        .ok()
+        .and_then(|u| u.authority().cloned())
+    else {
+        return false;
+    };
+    let connect = tokio::net::TcpStream::connect(authority.as_str());
+    matches!(
+        tokio::time::timeout(CONNECT_TIMEOUT, connect).await,
+        Ok(Ok(_))
+    )
 }
 
 impl Client {
@@ -126,13 +151,10 @@ impl Client {
             .header(HOP_HEADER, hop)
             .body(Body::from(body))
             .map_err(|e| failed(e.to_string()))?;
-        let response = self.inner.request(request).await.map_err(|e| {
-            if e.is_connect() {
-                ForwardError::Unreachable(base.to_owned())
-            } else {
-                failed(e.to_string())
-            }
-        })?;
+        let response = match self.inner.request(request).await {
+            Ok(response) => response,
+            Err(e) => return Err(failure(base, e).await),
+        };
         let status = response.status();
         let bytes = axum::body::to_bytes(Body::new(response.into_body()), INTERNAL_ANSWER_BYTES)
             .await

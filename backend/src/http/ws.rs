@@ -4,24 +4,27 @@
 //! goes through `dispatch`, which answers it with one reply (a
 //! measurement's frame comes just before its acknowledgement).
 //!
-//! Notices reach a socket one way each: those its own request caused ride
-//! in the reply, and everything else that happens to the session (a reset
-//! from another tab or over HTTP, a restart a chart caused) comes from the
-//! session's event stream. The socket skips stream notices its replies
-//! already carried, and nothing else.
+//! A request runs while the loop goes on: frames, notices and pings still
+//! flow, and the socket is read again once the reply is sent. Notices
+//! reach a socket once each (`told.rs`): those its own request caused ride
+//! in the reply, and everything that happens to the session comes by its
+//! event stream, a restart at once even while a block is running.
 
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::Response;
+use futures_util::future::{Fuse, FutureExt};
 use protocol::{ClientMessage, ErrorBody, ErrorCode, ServerMessage, SessionEvent};
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 
 mod handlers;
+mod told;
 mod wire;
 
 use super::{auth, HttpError};
@@ -29,7 +32,8 @@ use crate::session::Session;
 use crate::sim::streams::StreamAction;
 use crate::sim::{Measurement, Simulations};
 use crate::state::AppState;
-use handlers::{ack, Console};
+use handlers::{ack, Answer, Console};
+use told::{Running, Told};
 use wire::{read, send, Event, Pace};
 
 /// Largest message a browser may send (a line is capped at 64 KiB). Also
@@ -86,16 +90,27 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let (frames_tx, mut frames) = mpsc::channel(FRAME_BUFFER);
     let in_multi = session.in_multi().await;
     let sims = Simulations::new(session.clone(), frames_tx);
-    let mut console = Console {
-        session,
+    // The console is here while idle, and lent to the request running:
+    // one at a time, so replies keep the order of their requests, while
+    // the loop goes on forwarding frames and notices (a block can run
+    // for seconds; a restart in it must not wait for its reply).
+    let mut idle = Some(Console {
+        session: session.clone(),
         state,
         sims,
-        own_notices: Vec::new(),
-    };
+    });
+    let mut running = pin!(Fuse::terminated());
+    let mut told = Told::default();
+    let mut busy = Running::Nothing;
     let mut open = send(&mut socket, &ServerMessage::SessionState { in_multi }).await;
     while open {
-        let may_read = pace.may_read();
+        let may_read = idle.is_some() && pace.may_read();
         let event = tokio::select! {
+            (console, answer) = running.as_mut() => {
+                idle = Some(console);
+                busy = Running::Nothing;
+                Event::Answer(Box::new(answer))
+            },
             Some(frame) = frames.recv() => Event::Frame(frame),
             incoming = socket.recv(), if may_read => {
                 pace.spend();
@@ -104,7 +119,7 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                     None => continue,
                 }
             },
-            () = tokio::time::sleep(pace.wait()), if !may_read => continue,
+            () = tokio::time::sleep(pace.wait()), if idle.is_some() && !may_read => continue,
             received = events.recv() => match received {
                 Ok(SessionEvent::Notice { notice }) => Event::Notice(notice),
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
@@ -113,21 +128,38 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
             _ = ended.wait_for(|ended| *ended) => Event::Closed,
             _ = tick.tick() => Event::Tick,
         };
-        console.session.touch();
+        session.touch();
         open = match event {
             Event::Client(message) => {
-                let (frame, reply) = console.dispatch(message).await;
+                // Read only while idle, so the console is here.
+                if let Some(console) = idle.take() {
+                    busy = how_long(&message);
+                    running.set(console.dispatch(message).fuse());
+                }
+                true
+            }
+            Event::Answer(answer) => {
+                let Answer {
+                    frame,
+                    mut reply,
+                    also,
+                } = *answer;
+                let after = told.settle(&mut reply, also);
                 let framed = match frame {
                     Some(frame) => send(&mut socket, &ServerMessage::Frame { frame }).await,
                     None => true,
                 };
-                framed && send(&mut socket, &reply).await
+                let mut sent = framed && send(&mut socket, &reply).await;
+                for notice in after {
+                    sent = sent && send(&mut socket, &ServerMessage::Notice { notice }).await;
+                }
+                sent
             }
             Event::Frame(frame) => send(&mut socket, &ServerMessage::Frame { frame }).await,
-            Event::Notice(notice) => {
-                console.already_told(&notice)
-                    || send(&mut socket, &ServerMessage::Notice { notice }).await
-            }
+            Event::Notice(notice) => match told.on_stream(notice, busy) {
+                Some(notice) => send(&mut socket, &ServerMessage::Notice { notice }).await,
+                None => true,
+            },
             Event::Tick => socket.send(Message::Ping(Vec::new().into())).await.is_ok(),
             Event::Violation(message) => {
                 let error = ErrorBody::new(ErrorCode::ProtocolViolation, message);
@@ -152,16 +184,30 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let _ = socket.send(Message::Close(None)).await;
 }
 
+/// Whether a request's reply can be far behind what it causes: one line
+/// or a reset is answered right after; a block, a lesson's setup or a
+/// measurement runs many commands first.
+fn how_long(message: &ClientMessage) -> Running {
+    match message {
+        ClientMessage::Exec { .. } | ClientMessage::Reset { .. } | ClientMessage::Ping { .. } => {
+            Running::Short
+        }
+        _ => Running::Long,
+    }
+}
+
 impl Console {
-    /// Every request and its one reply (plus a measurement's frame).
-    async fn dispatch(
-        &mut self,
-        message: ClientMessage,
-    ) -> (Option<protocol::ChartFrame>, ServerMessage) {
+    /// Every request and its one reply (plus a measurement's frame). Takes
+    /// the console and gives it back, so the loop can hold the running
+    /// request without borrowing the console from itself.
+    async fn dispatch(mut self, message: ClientMessage) -> (Console, Answer) {
         use ClientMessage as C;
         let reply = match message {
             C::Exec { seq, line } => self.exec(seq, &line).await,
-            C::Reset { seq } => self.reset(seq).await,
+            C::Reset { seq } => {
+                let answer = self.reset(seq).await;
+                return (self, answer);
+            }
             C::Ping { seq } => ServerMessage::Pong { seq },
             C::OpenLesson { seq, lesson } => self.open_lesson(seq, &lesson).await,
             C::RunBlock { seq, lesson, block } => self.run_block(seq, &lesson, block).await,
@@ -181,17 +227,20 @@ impl Console {
             C::Recover { seq } => ack(seq, self.sims.steer_streams(StreamAction::Recover)),
             C::LatencyProbe { seq, on } => ack(seq, self.sims.probe(on).await),
             C::GrowMemory { seq, kind, max } => {
-                return self
+                let answer = self
                     .measure(seq, Measurement::GrowMemory { kind, max })
-                    .await
+                    .await;
+                return (self, answer);
             }
             C::CompareEmbeddings { seq } => {
-                return self.measure(seq, Measurement::CompareEmbeddings).await
+                let answer = self.measure(seq, Measurement::CompareEmbeddings).await;
+                return (self, answer);
             }
             C::CompareReads { seq, n } => {
-                return self.measure(seq, Measurement::CompareReads { n }).await
+                let answer = self.measure(seq, Measurement::CompareReads { n }).await;
+                return (self, answer);
             }
         };
-        (None, reply)
+        (self, Answer::reply(reply))
     }
 }

@@ -120,3 +120,108 @@ async fn closing_a_session_does_not_bring_its_sandbox_back() {
     drop(session);
     until(|| pool.live_count() == 1, "only the warm sandbox left").await;
 }
+
+/// When the kill comes, relative to a lesson block that waits on purpose
+/// (`BLPOP rl:sleep 4.2`, its first line).
+#[derive(Clone, Copy, PartialEq)]
+enum Kill {
+    /// Just before the block is asked for: it runs its wait on the fresh
+    /// sandbox, so its reply is seconds behind the restart.
+    BeforeTheBlock,
+    /// Inside its `BLPOP`: that line is answered `sandbox_restarted`.
+    DuringItsWait,
+}
+
+#[tokio::test]
+async fn a_restart_while_a_block_runs_is_announced_at_once_not_with_the_blocks_reply() {
+    restart_while_a_block_runs(Kill::BeforeTheBlock).await;
+}
+
+#[tokio::test]
+async fn a_block_line_that_meets_its_sandbox_dying_is_announced_as_a_restart() {
+    restart_while_a_block_runs(Kill::DuringItsWait).await;
+}
+
+/// The notice comes within a second of the kill and before the block's
+/// reply, exactly once, and the reply does not say it again.
+async fn restart_while_a_block_runs(when: Kill) {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let mut ws = app.ws(&id).await;
+    let session = app.state.sessions.get(&id).expect("the session");
+    let pool = app.state.sessions.pool().clone();
+    until(|| pool.warm_count() >= 1, "a warm sandbox").await;
+    let lesson = "rate-limiting";
+    let block = app
+        .state
+        .course
+        .find(lesson)
+        .expect("the lesson")
+        .blocks
+        .runnable
+        .iter()
+        .position(|b| b.source.starts_with("BLPOP rl:sleep 4.2"))
+        .expect("the block that waits 4.2 s");
+    let old = session.sandbox_pid().await;
+
+    let seq = ws.seq();
+    let run = protocol::ClientMessage::RunBlock {
+        seq,
+        lesson: lesson.into(),
+        block,
+    };
+    let killed = if when == Kill::BeforeTheBlock {
+        kill9(old);
+        let killed = Instant::now();
+        ws.send(&run).await;
+        killed
+    } else {
+        ws.send(&run).await;
+        // Inside its BLPOP (the link is held) before the kill.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        kill9(old);
+        Instant::now()
+    };
+
+    let mut notices = Vec::new();
+    let lines = loop {
+        match ws.next().await {
+            ServerMessage::Notice { notice } => notices.push((notice, killed.elapsed())),
+            ServerMessage::BlockRan { seq: s, lines, .. } if s == seq => break lines,
+            _ => continue,
+        }
+    };
+    let replied = killed.elapsed();
+    let restarts: Vec<_> = notices
+        .iter()
+        .filter(|(n, _)| n.kind == NoticeKind::Restarted)
+        .collect();
+    assert_eq!(restarts.len(), 1, "one restart notice: {notices:?}");
+    let (notice, came) = restarts[0];
+    assert!(notice.message.contains("signal 9"), "{}", notice.message);
+    assert!(
+        *came <= Duration::from_secs(1),
+        "the restart notice came {came:?} after the kill"
+    );
+    if when == Kill::BeforeTheBlock {
+        assert!(
+            replied >= Duration::from_secs(3),
+            "the block waited on the fresh sandbox: replied after {replied:?}"
+        );
+    }
+    let in_reply: Vec<_> = lines
+        .iter()
+        .filter_map(|l| l.result.as_ref())
+        .flat_map(|r| &r.notices)
+        .collect();
+    assert!(in_reply.is_empty(), "not said twice: {in_reply:?}");
+    // Nothing more about it follows, and the console works.
+    match ws.exec("PING").await {
+        ServerMessage::Result { result, .. } => {
+            assert_eq!(result.text, "PONG");
+            assert!(result.notices.is_empty(), "{:?}", result.notices);
+        }
+        other => panic!("PING after the restart: {other:?}"),
+    }
+    assert_ne!(session.sandbox_pid().await, old, "a new sandbox process");
+}

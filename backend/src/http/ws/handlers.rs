@@ -16,16 +16,31 @@ use crate::sim::{Measurement, SimError};
 use crate::state::AppState;
 
 /// What one socket serves: its session, and the simulations it started.
+/// The loop lends it to one request at a time (`Console::dispatch`).
 pub(super) struct Console {
     pub(super) session: Arc<Session>,
     pub(super) state: AppState,
     pub(super) sims: Simulations,
-    /// Notices this socket's replies carried, still to come by the stream.
-    pub(super) own_notices: Vec<Notice>,
 }
 
-/// Own notices remembered at most; beyond this the oldest is forgotten.
-const OWN_NOTICES: usize = 16;
+/// A request's outcome: the reply, a measurement's frame to send just
+/// before it, and a notice the request caused that the reply does not
+/// hold (a reset's, which also comes by the stream and is said once).
+pub(super) struct Answer {
+    pub(super) frame: Option<ChartFrame>,
+    pub(super) reply: ServerMessage,
+    pub(super) also: Option<Notice>,
+}
+
+impl Answer {
+    pub(super) fn reply(reply: ServerMessage) -> Answer {
+        Answer {
+            frame: None,
+            reply,
+            also: None,
+        }
+    }
+}
 
 /// A simulator request's acknowledgement, or why it failed.
 pub(super) fn ack(seq: u64, done: Result<(), SimError>) -> ServerMessage {
@@ -43,37 +58,14 @@ fn failed(seq: u64, code: ErrorCode, message: String) -> ServerMessage {
 }
 
 impl Console {
-    /// Remembers a notice a reply carried, so the stream's copy is skipped.
-    fn carried(&mut self, notice: &Notice) {
-        if self.own_notices.len() == OWN_NOTICES {
-            self.own_notices.remove(0);
-        }
-        self.own_notices.push(notice.clone());
-    }
-
-    /// Whether a notice from the stream already rode in one of this
-    /// socket's replies (then it is not sent twice).
-    pub(super) fn already_told(&mut self, notice: &Notice) -> bool {
-        match self.own_notices.iter().position(|n| n == notice) {
-            Some(mine) => {
-                self.own_notices.remove(mine);
-                true
-            }
-            None => false,
-        }
-    }
-
-    pub(super) async fn exec(&mut self, seq: u64, line: &str) -> ServerMessage {
+    pub(super) async fn exec(&self, seq: u64, line: &str) -> ServerMessage {
         match self
             .state
             .gateway
             .run_line(&self.session, line, Origin::Learner)
             .await
         {
-            Ok(result) => {
-                result.notices.iter().for_each(|n| self.carried(n));
-                ServerMessage::Result { seq, result }
-            }
+            Ok(result) => ServerMessage::Result { seq, result },
             Err(e) => ServerMessage::Error {
                 seq,
                 error: e.body(),
@@ -81,13 +73,13 @@ impl Console {
         }
     }
 
-    pub(super) async fn reset(&mut self, seq: u64) -> ServerMessage {
+    pub(super) async fn reset(&self, seq: u64) -> Answer {
         match self.state.sessions.reset(&self.session).await {
-            Ok(notice) => {
-                self.carried(&notice);
-                ServerMessage::ResetDone { seq }
-            }
-            Err(e) => failed(seq, e.code(), e.to_string()),
+            Ok(notice) => Answer {
+                also: Some(notice),
+                ..Answer::reply(ServerMessage::ResetDone { seq })
+            },
+            Err(e) => Answer::reply(failed(seq, e.code(), e.to_string())),
         }
     }
 
@@ -123,7 +115,7 @@ impl Console {
         }
     }
 
-    pub(super) async fn run_block(&mut self, seq: u64, slug: &str, index: usize) -> ServerMessage {
+    pub(super) async fn run_block(&self, seq: u64, slug: &str, index: usize) -> ServerMessage {
         let lesson = match self.lesson(seq, slug) {
             Ok(lesson) => lesson,
             Err(reply) => return *reply,
@@ -143,13 +135,6 @@ impl Console {
         }
         let gateway = &self.state.gateway;
         let lines = runner::run_block(gateway, &self.session, block, Origin::Learner).await;
-        for notice in lines
-            .iter()
-            .filter_map(|l| l.result.as_ref())
-            .flat_map(|r| &r.notices)
-        {
-            self.carried(notice);
-        }
         ServerMessage::BlockRan {
             seq,
             lines,
@@ -192,17 +177,13 @@ impl Console {
         })
     }
 
-    pub(super) async fn measure(
-        &self,
-        seq: u64,
-        measurement: Measurement,
-    ) -> (Option<ChartFrame>, ServerMessage) {
+    pub(super) async fn measure(&self, seq: u64, measurement: Measurement) -> Answer {
         match self.sims.measure(measurement).await {
-            Ok(frame) => (Some(frame), ServerMessage::Ack { seq }),
-            Err(e) => (
-                None,
-                failed(seq, ErrorCode::SimulationFailed, e.to_string()),
-            ),
+            Ok(frame) => Answer {
+                frame: Some(frame),
+                ..Answer::reply(ServerMessage::Ack { seq })
+            },
+            Err(e) => Answer::reply(failed(seq, ErrorCode::SimulationFailed, e.to_string())),
         }
     }
 }

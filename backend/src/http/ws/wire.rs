@@ -12,6 +12,8 @@ pub(super) enum Event {
     Frame(protocol::ChartFrame),
     Notice(Notice),
     Client(ClientMessage),
+    /// The running request finished (boxed: replies are large).
+    Answer(Box<super::handlers::Answer>),
     Violation(String),
     /// A frame over the size cap, refused from its header (close 1009).
     TooBig,
