@@ -100,12 +100,7 @@ impl Gateway {
         let result = self.run(session, line, origin).await;
         match &result {
             Ok(response) => {
-                session.emit(SessionEvent::Command {
-                    line: line.to_owned(),
-                    text: response.text.clone(),
-                    micros: response.micros,
-                    is_error: response.reply.is_error(),
-                });
+                session.command_ran(line, response);
                 for notice in &response.notices {
                     session.emit(SessionEvent::Notice {
                         notice: notice.clone(),
@@ -114,10 +109,7 @@ impl Gateway {
             }
             Err(e) => {
                 self.metrics.record_refusal(e.code().as_str());
-                session.emit(SessionEvent::Refused {
-                    line: line.to_owned(),
-                    error: e.body(),
-                });
+                session.command_refused(line, &e.body());
                 // The line met its sandbox dying: a restart like any other,
                 // so every console hears it now, not when a block ends.
                 if let GatewayError::Exec(restarted @ ExecError::Restarted { .. }) = e {

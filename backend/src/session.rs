@@ -1,14 +1,15 @@
 //! One learner's session: its link to the sandbox (behind a lock, one
-//! command at a time), its rate limit, and its event stream.
+//! command at a time), its rate limit, and its event streams.
 //!
 //! The event stream (`subscribe`) is the documented feed of what happens
 //! in a session, `protocol::SessionEvent`: every command and refusal,
-//! every notice, and the session's end. Nothing in the learner's own path
-//! reads it (replies carry their own notices); it exists for observers,
-//! such as an instructor's console mirrored to a class.
+//! every notice, and the session's end, for observers such as an
+//! instructor's console mirrored to a class. The session's own consoles
+//! take its notices alone (`subscribe_notices`, see `events.rs`).
 
 pub mod convert;
 mod errors;
+mod events;
 mod exit_watch;
 mod greeting;
 mod link;
@@ -21,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use protocol::{Notice, NoticeKind, SessionEvent};
+use protocol::{ErrorBody, ExecResponse, Notice, NoticeKind, SessionEvent};
 use redis::aio::MultiplexedConnection;
 use tokio::sync::{broadcast, watch};
 
@@ -34,9 +35,6 @@ pub use greeting::Greeting;
 pub use link::{ExecError, Executed, SandboxLink};
 pub use rate::TokenBucket;
 pub use registry::{RegistryError, SessionRegistry};
-
-/// Events buffered for slow observers; older ones are dropped for them.
-const EVENT_BUFFER: usize = 256;
 
 pub struct Session {
     pub id: String,
@@ -53,7 +51,7 @@ pub struct Session {
     /// The sandbox's pid, readable without the lock, so a session can be
     /// ended while a command runs.
     pid: Arc<AtomicU32>,
-    events: broadcast::Sender<SessionEvent>,
+    events: events::Events,
     /// Recent errors, counted as they pass through `emit`.
     errors: Mutex<errors::ErrorLog>,
     /// A notice for the first console that subscribes (data brought back
@@ -92,7 +90,7 @@ impl Session {
         let link = Arc::new(tokio::sync::Mutex::new(SandboxLink::open(sandbox).await?));
         let pid = Arc::new(AtomicU32::new(pid));
         let limits = &pool.spec().limits;
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let events = events::Events::new();
         let ended = watch::Sender::new(false);
         let restarting = Arc::new(AtomicBool::new(false));
         let watched = exit_watch::Watched {
@@ -209,10 +207,15 @@ impl Session {
         }
     }
 
-    /// The session's event stream (see the module comment). A greeting
-    /// waiting for the first console is sent as soon as one subscribes.
+    /// The session's event stream, for observers (see the module comment).
     pub fn subscribe(&self) -> broadcast::Receiver<SessionEvent> {
-        let receiver = self.events.subscribe();
+        self.events.subscribe()
+    }
+
+    /// The session's notices, for a console. A greeting waiting for the
+    /// first console is sent as soon as one subscribes.
+    pub fn subscribe_notices(&self) -> broadcast::Receiver<Notice> {
+        let receiver = self.events.subscribe_notices();
         if let Some(notice) = self.greeting.take_for_console() {
             self.emit(SessionEvent::Notice { notice });
         }
@@ -236,17 +239,27 @@ impl Session {
         self.greeting.take_for_reply()
     }
 
+    /// A notice or the end, to consoles and observers.
     pub fn emit(&self, event: SessionEvent) {
-        let outcome = match &event {
-            SessionEvent::Command { is_error, .. } => Some(*is_error),
-            SessionEvent::Refused { .. } => Some(true),
-            SessionEvent::Notice { .. } | SessionEvent::Ended => None,
-        };
-        if let (Some(is_error), Ok(mut log)) = (outcome, self.errors.lock()) {
+        self.events.send(event);
+    }
+
+    /// A line that ran: counted for the class board, and told observers.
+    pub fn command_ran(&self, line: &str, response: &ExecResponse) {
+        self.count_outcome(response.reply.is_error());
+        self.events.command(line, response);
+    }
+
+    /// A line that was refused: counted, and told observers.
+    pub fn command_refused(&self, line: &str, error: &ErrorBody) {
+        self.count_outcome(true);
+        self.events.refused(line, error);
+    }
+
+    fn count_outcome(&self, is_error: bool) {
+        if let Ok(mut log) = self.errors.lock() {
             log.record(is_error, Instant::now());
         }
-        // No observers is fine.
-        let _ = self.events.send(event);
     }
 
     /// Errors in the last five minutes and in a row (the class board).

@@ -19,7 +19,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::Response;
 use futures_util::future::{Fuse, FutureExt};
-use protocol::{ClientMessage, ErrorBody, ErrorCode, ServerMessage, SessionEvent};
+use protocol::{ClientMessage, ErrorBody, ErrorCode, ServerMessage};
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 
@@ -82,7 +82,7 @@ pub async fn upgrade(
 
 async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let mut ended = session.ended();
-    let mut events = session.subscribe();
+    let mut notices = session.subscribe_notices();
     let mut tick = tokio::time::interval(PING_EVERY);
     tick.tick().await;
     let limits = session.limits();
@@ -120,9 +120,9 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                 }
             },
             () = tokio::time::sleep(pace.wait()), if idle.is_some() && !may_read => continue,
-            received = events.recv() => match received {
-                Ok(SessionEvent::Notice { notice }) => Event::Notice(notice),
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            received = notices.recv() => match received {
+                Ok(notice) => Event::Notice(notice),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => Event::Closed,
             },
             _ = ended.wait_for(|ended| *ended) => Event::Closed,

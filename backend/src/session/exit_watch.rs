@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use protocol::{NoticeKind, SessionEvent};
 use tokio::io::unix::AsyncFd;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use super::link::{ExecError, SandboxLink};
@@ -41,7 +41,7 @@ pub(super) struct Watched {
     pub link: Weak<tokio::sync::Mutex<SandboxLink>>,
     /// The session's lock-free copy of the sandbox's pid, kept current.
     pub pid: Arc<AtomicU32>,
-    pub events: broadcast::Sender<SessionEvent>,
+    pub events: super::events::Events,
     pub ended: watch::Receiver<bool>,
     pub pool: Arc<SandboxPool>,
     /// Up from the moment a death is seen until the link is free again,
@@ -166,7 +166,7 @@ async fn restart(watched: &Watched, link: &mut SandboxLink, reason: String) {
                 pid = link.sandbox().pid(),
                 "sandbox died ({reason}); replaced"
             );
-            let _ = watched.events.send(SessionEvent::Notice { notice });
+            watched.events.send(SessionEvent::Notice { notice });
         }
         Err(e) => tracing::warn!("sandbox died ({reason}) and could not be replaced yet: {e}"),
     }
