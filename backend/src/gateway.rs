@@ -100,12 +100,8 @@ impl Gateway {
         let result = self.run(session, line, origin).await;
         match &result {
             Ok(response) => {
+                // Its notices were told as they happened (`run`).
                 session.command_ran(line, response);
-                for notice in &response.notices {
-                    session.emit(SessionEvent::Notice {
-                        notice: notice.clone(),
-                    });
-                }
             }
             Err(e) => {
                 self.metrics.record_refusal(e.code().as_str());
@@ -163,7 +159,10 @@ impl Gateway {
         let mut micros = 0;
         // A re-homed session's notice rides on the first reply when no
         // console took it first.
-        let mut notices: Vec<Notice> = session.take_greeting_for_reply().into_iter().collect();
+        let mut notices: Vec<Notice> = Vec::new();
+        if let Some(greeting) = session.take_greeting_for_reply() {
+            tell(session, &mut notices, greeting);
+        }
         let mut last = Reply::Nil;
         for runs in 0..parsed.repeat {
             let verdict = policy::check(
@@ -181,20 +180,27 @@ impl Gateway {
                     let budget =
                         (limits.command_deadline() + blocks_for).saturating_sub(started.elapsed());
                     if runs > 0 && budget < MIN_RUN_BUDGET {
-                        notices.push(Notice {
+                        let stopped = Notice {
                             kind: NoticeKind::ScriptKilled,
                             message: format!(
                                 "The line stopped after {runs} of {} runs: one line may take at most {:.0} s in all.",
                                 parsed.repeat,
                                 limits.command_deadline().as_secs_f64()
                             ),
-                        });
+                        };
+                        tell(session, &mut notices, stopped);
                         break;
+                    }
+                    if let Some(notice) = link.revive(session.pool()).await? {
+                        // Told now: the command may wait for seconds yet.
+                        tell(session, &mut notices, notice);
                     }
                     let executed = link.execute(session.pool(), &args, budget).await?;
                     self.metrics.record_command(executed.micros);
                     micros += executed.micros;
-                    notices.extend(executed.notices);
+                    for notice in executed.notices {
+                        tell(session, &mut notices, notice);
+                    }
                     executed.reply
                 }
             };
@@ -210,4 +216,13 @@ impl Gateway {
             notices,
         })
     }
+}
+
+/// A notice for the line's reply, told on the session's stream the moment
+/// it happens (a console mid-block hears of a restart at once).
+fn tell(session: &Session, notices: &mut Vec<Notice>, notice: Notice) {
+    session.emit(SessionEvent::Notice {
+        notice: notice.clone(),
+    });
+    notices.push(notice);
 }

@@ -118,9 +118,23 @@ impl SandboxLink {
         self.replace(pool, NoticeKind::Restarted, message).await
     }
 
-    /// Runs one command within `deadline`. Past it: SCRIPT KILL from a
-    /// second connection; if that cannot stop it, SIGKILL and a fresh
-    /// sandbox. A dead process is noticed and replaced before the command.
+    /// Replaces the sandbox if its process died since the last command,
+    /// and says so. Called before each command (`execute` does not), so
+    /// the caller can tell the learner at once rather than after a command
+    /// that may wait for seconds on the fresh sandbox.
+    pub async fn revive(&mut self, pool: &SandboxPool) -> Result<Option<Notice>, ExecError> {
+        if !self.liveness.maybe_dead() {
+            return Ok(None);
+        }
+        match self.sandbox.check_exit().await {
+            Some(reason) => Ok(Some(self.restart(pool, reason).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs one command within `deadline` on the sandbox as it is (see
+    /// `revive`). Past it: SCRIPT KILL from a second connection; if that
+    /// cannot stop it, SIGKILL and a fresh sandbox.
     pub async fn execute(
         &mut self,
         pool: &SandboxPool,
@@ -129,11 +143,6 @@ impl SandboxLink {
     ) -> Result<Executed, ExecError> {
         let limits = &pool.spec().limits;
         let mut notices = Vec::new();
-        if self.liveness.maybe_dead() {
-            if let Some(reason) = self.sandbox.check_exit().await {
-                notices.push(self.restart(pool, reason).await?);
-            }
-        }
         let mut cmd = redis::Cmd::new();
         for arg in args {
             cmd.arg(arg.as_slice());
