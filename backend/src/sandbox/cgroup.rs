@@ -9,8 +9,6 @@
 //! cgroup so the host's accounting still sees everything. Where neither is
 //! writable the server says so once and relies on RLIMIT_AS alone.
 
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -41,9 +39,8 @@ pub struct MemoryCgroups {
 pub struct SandboxCgroup {
     dir: PathBuf,
     version: CgroupVersion,
-    /// `<dir>/cgroup.procs`, ready for the child to write itself into
-    /// between fork and exec (no allocation allowed there).
-    procs: CString,
+    /// `<dir>/cgroup.procs`, where a process is moved in.
+    procs: PathBuf,
 }
 
 fn write(path: &Path, value: &str) -> Result<(), String> {
@@ -252,8 +249,7 @@ impl MemoryCgroups {
         configure().inspect_err(|_| {
             let _ = std::fs::remove_dir(&dir);
         })?;
-        let procs = CString::new(dir.join("cgroup.procs").as_os_str().as_bytes())
-            .map_err(|_| format!("{} holds a NUL byte", dir.display()))?;
+        let procs = dir.join("cgroup.procs");
         Ok(SandboxCgroup {
             dir,
             version: self.version,
@@ -274,9 +270,10 @@ impl Drop for MemoryCgroups {
 }
 
 impl SandboxCgroup {
-    /// `cgroup.procs`, for the child to join before exec.
-    pub fn procs_path(&self) -> &CString {
-        &self.procs
+    /// Moves process `pid` (all its threads) into this cgroup. Blocking,
+    /// and slow for a system call (milliseconds): call it off the runtime.
+    pub fn admit(&self, pid: u32) -> Result<(), String> {
+        write(&self.procs, &pid.to_string())
     }
 
     pub fn dir(&self) -> &Path {

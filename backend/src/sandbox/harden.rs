@@ -1,9 +1,13 @@
 //! The one audited `pre_exec` every sandbox process passes through between
-//! fork and exec: its memory cgroup, its own session, death with the
-//! backend, and rlimits. Kept apart so the only unsafe code of the sandbox
-//! is read in one place.
-
-use std::ffi::CString;
+//! fork and exec: its own session, death with the backend, and rlimits.
+//! Kept apart so the only unsafe code of the sandbox is read in one place.
+//!
+//! The memory cgroup is not joined here: moving a process between cgroups
+//! takes the kernel milliseconds (its migration waits for an RCU grace
+//! period), and the forking thread, a runtime worker, waits for `pre_exec`
+//! to finish. Fifty restarts at once stalled every console on that worker
+//! for about 0.4 s. `process.rs` moves the child from the blocking pool
+//! instead, before anyone can use the sandbox.
 
 use tokio::process::Command;
 
@@ -11,29 +15,14 @@ use crate::limits::SandboxLimits;
 
 /// Per-process limits, applied in the child between fork and exec.
 #[allow(unsafe_code)]
-pub(super) fn harden(command: &mut Command, limits: &SandboxLimits, cgroup_procs: Option<CString>) {
+pub(super) fn harden(command: &mut Command, limits: &SandboxLimits) {
     let address_space = limits.rlimit_as_mb * 1024 * 1024;
     let nofile = limits.rlimit_nofile;
     // SAFETY: the closure runs in the forked child before exec and calls
-    // only async-signal-safe functions (open, write, close, setsid,
-    // setrlimit, prctl); it allocates nothing and touches no locks (the
-    // cgroup path was made before the fork).
+    // only async-signal-safe functions (setsid, prctl, setrlimit); it
+    // allocates nothing and touches no locks.
     unsafe {
         command.pre_exec(move || {
-            // Join the sandbox's memory cgroup first, so every byte Redis
-            // ever allocates is charged to it ("0" means this process).
-            if let Some(procs) = &cgroup_procs {
-                let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-                if fd < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                let written = libc::write(fd, b"0".as_ptr().cast(), 1);
-                let error = std::io::Error::last_os_error();
-                libc::close(fd);
-                if written != 1 {
-                    return Err(error);
-                }
-            }
             // Its own session: a Ctrl-C to the backend's process group does
             // not reach sandboxes; the backend ends them itself.
             if libc::setsid() < 0 {

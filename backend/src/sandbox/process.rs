@@ -148,11 +148,7 @@ impl SandboxProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        harden(
-            &mut command,
-            &spec.limits,
-            cgroup.as_ref().map(|c| c.procs_path().clone()),
-        );
+        harden(&mut command, &spec.limits);
         let mut child = command.spawn().map_err(|e| {
             SandboxError::Spawn(format!(
                 "cannot start {}: {e}",
@@ -173,9 +169,20 @@ impl SandboxProcess {
             socket,
             password,
             output,
-            cgroup,
+            cgroup: None,
         };
-        match starting.wait_ready().await {
+        // Into its memory cgroup before anyone can use it (see harden.rs
+        // for why not in the child): only what Redis allocates while it
+        // loads, a few MiB that no learner chooses, is charged outside.
+        let joined = match cgroup {
+            Some(cgroup) => join(cgroup, pid).await.map(|c| starting.cgroup = Some(c)),
+            None => Ok(()),
+        };
+        let ready = match joined {
+            Ok(()) => starting.wait_ready().await,
+            Err(e) => Err(e),
+        };
+        match ready {
             Ok(control) => Ok(SandboxProcess {
                 child: starting.child,
                 pid,
@@ -220,6 +227,24 @@ impl SandboxProcess {
     /// The sandbox's memory cgroup, where the host allows one.
     pub fn memory_cgroup(&self) -> Option<&SandboxCgroup> {
         self.cgroup.as_ref()
+    }
+}
+
+/// Moves `pid` into `cgroup` on the blocking pool.
+async fn join(cgroup: SandboxCgroup, pid: u32) -> Result<SandboxCgroup, SandboxError> {
+    let moved = tokio::task::spawn_blocking(move || {
+        let admitted = cgroup.admit(pid);
+        (cgroup, admitted)
+    })
+    .await;
+    match moved {
+        Ok((cgroup, Ok(()))) => Ok(cgroup),
+        Ok((_, Err(e))) => Err(SandboxError::Spawn(format!(
+            "cannot put the sandbox in its memory cgroup: {e}"
+        ))),
+        Err(e) => Err(SandboxError::Spawn(format!(
+            "cannot put the sandbox in its memory cgroup: {e}"
+        ))),
     }
 }
 
