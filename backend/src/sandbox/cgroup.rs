@@ -16,6 +16,9 @@ use std::time::Duration;
 use crate::limits::SandboxLimits;
 
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+/// How often, and how far apart, a busy sandbox cgroup's removal is tried.
+const RMDIR_TRIES: u32 = 200;
+const RMDIR_RETRY: Duration = Duration::from_millis(5);
 /// Name prefix of every server's parent cgroup: `redis-tutor-<pid>-<n>`.
 const PARENT_PREFIX: &str = "redis-tutor-";
 
@@ -276,6 +279,20 @@ impl SandboxCgroup {
         write(&self.procs, &pid.to_string())
     }
 
+    /// `admit`, from the blocking pool; gives the cgroup back.
+    pub async fn admit_off_runtime(self, pid: u32) -> Result<SandboxCgroup, String> {
+        let moved = tokio::task::spawn_blocking(move || {
+            let admitted = self.admit(pid);
+            (self, admitted)
+        })
+        .await;
+        match moved {
+            Ok((cgroup, Ok(()))) => Ok(cgroup),
+            Ok((_, Err(e))) => Err(e),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -316,17 +333,30 @@ impl SandboxCgroup {
 
 impl Drop for SandboxCgroup {
     fn drop(&mut self) {
-        // The process is reaped before this drops; an exiting process may
-        // still be leaving the cgroup for a moment.
-        for _ in 0..20 {
-            match std::fs::remove_dir(&self.dir) {
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                _ => return,
-            }
+        let dir = std::mem::take(&mut self.dir);
+        // On the runtime, the removal goes to the blocking pool: its
+        // retries sleep, and a runtime worker sleeping 5 ms for each of
+        // fifty sandboxes replaced at once held every console on it for a
+        // quarter of a second. Leftovers (a removal the runtime's shutdown
+        // cut short) go with the parent, or at the next start's sweep.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(move || remove_once_left(&dir))),
+            Err(_) => remove_once_left(&dir),
         }
     }
+}
+
+/// rmdir a sandbox's cgroup. The process is reaped before its cgroup
+/// drops, but an exiting process may still be leaving it for a moment
+/// (EBUSY: 5 ms here, sometimes over 100 ms).
+fn remove_once_left(dir: &Path) {
+    for _ in 0..RMDIR_TRIES {
+        match std::fs::remove_dir(dir) {
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => std::thread::sleep(RMDIR_RETRY),
+            _ => return,
+        }
+    }
+    tracing::warn!(dir = %dir.display(), "a sandbox's cgroup stayed busy; left for the sweep");
 }
 
 /// rmdir a cgroup and its (empty) children, deepest first.

@@ -1,7 +1,6 @@
 //! One hardened redis-server process: private 0700 run dir, unix socket,
 //! generated config, rlimits, its own session, output drained and capped.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -13,12 +12,11 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
 use super::cgroup::SandboxCgroup;
-use super::conf::{self, ConfInput};
 use super::harden::harden;
+pub use super::run_files::RunFiles;
 use super::SandboxError;
 use crate::engine::Engine;
 use crate::limits::SandboxLimits;
-use crate::secret;
 
 /// How long a new process may take to answer its first PING.
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,49 +30,6 @@ pub struct SandboxSpec {
     pub acl_rules: String,
     /// Parent of every sandbox's private directory.
     pub run_root: PathBuf,
-}
-
-/// A sandbox's private run dir with its config written: the file-system
-/// half of a spawn, which the pool does on tokio's blocking pool so it
-/// does not hold a runtime worker (no process is involved, so nothing
-/// there depends on which thread it ran on).
-pub struct RunFiles {
-    dir: tempfile::TempDir,
-    socket: PathBuf,
-    password: String,
-    conf_path: PathBuf,
-}
-
-impl RunFiles {
-    pub fn write(spec: &SandboxSpec) -> Result<RunFiles, SandboxError> {
-        std::fs::create_dir_all(&spec.run_root).map_err(|e| {
-            SandboxError::Spawn(format!("cannot create {}: {e}", spec.run_root.display()))
-        })?;
-        let dir = tempfile::Builder::new()
-            .prefix("sandbox-")
-            .permissions(std::fs::Permissions::from_mode(0o700))
-            .tempdir_in(&spec.run_root)
-            .map_err(|e| SandboxError::Spawn(format!("cannot create a run dir: {e}")))?;
-        let socket = dir.path().join("redis.sock");
-        let password = secret::random_hex(32)
-            .map_err(|e| SandboxError::Spawn(format!("no randomness: {e}")))?;
-        let conf_text = conf::render(&ConfInput {
-            dir: dir.path(),
-            socket: &socket,
-            password_sha256: &secret::sha256_hex(password.as_bytes()),
-            acl_rules: &spec.acl_rules,
-            limits: &spec.limits,
-            engine: &spec.engine,
-        });
-        let conf_path = dir.path().join("redis.conf");
-        write_private(&conf_path, &conf_text)?;
-        Ok(RunFiles {
-            dir,
-            socket,
-            password,
-            conf_path,
-        })
-    }
 }
 
 /// The last bytes a sandbox printed, kept to explain a crash.
@@ -175,7 +130,13 @@ impl SandboxProcess {
         // for why not in the child): only what Redis allocates while it
         // loads, a few MiB that no learner chooses, is charged outside.
         let joined = match cgroup {
-            Some(cgroup) => join(cgroup, pid).await.map(|c| starting.cgroup = Some(c)),
+            Some(cgroup) => cgroup
+                .admit_off_runtime(pid)
+                .await
+                .map(|c| starting.cgroup = Some(c))
+                .map_err(|e| {
+                    SandboxError::Spawn(format!("cannot put the sandbox in its memory cgroup: {e}"))
+                }),
             None => Ok(()),
         };
         let ready = match joined {
@@ -227,24 +188,6 @@ impl SandboxProcess {
     /// The sandbox's memory cgroup, where the host allows one.
     pub fn memory_cgroup(&self) -> Option<&SandboxCgroup> {
         self.cgroup.as_ref()
-    }
-}
-
-/// Moves `pid` into `cgroup` on the blocking pool.
-async fn join(cgroup: SandboxCgroup, pid: u32) -> Result<SandboxCgroup, SandboxError> {
-    let moved = tokio::task::spawn_blocking(move || {
-        let admitted = cgroup.admit(pid);
-        (cgroup, admitted)
-    })
-    .await;
-    match moved {
-        Ok((cgroup, Ok(()))) => Ok(cgroup),
-        Ok((_, Err(e))) => Err(SandboxError::Spawn(format!(
-            "cannot put the sandbox in its memory cgroup: {e}"
-        ))),
-        Err(e) => Err(SandboxError::Spawn(format!(
-            "cannot put the sandbox in its memory cgroup: {e}"
-        ))),
     }
 }
 
@@ -402,19 +345,6 @@ fn explain(
     } else {
         format!("it exited ({status})")
     }
-}
-
-fn write_private(path: &Path, text: &str) -> Result<(), SandboxError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| SandboxError::Spawn(format!("cannot write {}: {e}", path.display())))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| SandboxError::Spawn(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Keeps the last `cap` bytes and discards the rest, so a chatty script
