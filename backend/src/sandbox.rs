@@ -7,6 +7,7 @@ mod harden;
 pub mod per_minute;
 mod pool;
 mod process;
+mod run_files;
 
 pub use pool::{Sandbox, SandboxPool};
 pub use process::{SandboxProcess, SandboxSpec};

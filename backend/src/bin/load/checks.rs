@@ -14,6 +14,7 @@ use crate::learner::LearnerLog;
 use crate::report::{Durability, Leaks};
 use crate::run::client;
 use crate::server::ServerChild;
+use crate::tally::{Kind, Tally};
 
 /// The server before the first learner.
 #[derive(Default)]
@@ -145,8 +146,17 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// Who noticed the sandbox kill, how fast, and whether they recovered.
-pub fn sandbox_kill_report(faults: &Faults, start: Instant) -> Option<SandboxKillReport> {
+/// What the learners whose sandbox was not killed saw, from the kill on:
+/// long enough for every killed sandbox to be replaced.
+const OTHERS_AFTER_KILL: Duration = Duration::from_secs(2);
+
+/// Who noticed the sandbox kill, how fast, whether they recovered, and
+/// the typed lines of everyone else meanwhile.
+pub fn sandbox_kill_report(
+    faults: &Faults,
+    tally: &Tally,
+    start: Instant,
+) -> Option<SandboxKillReport> {
     let kill = faults.sandbox_kill.lock().ok()?.clone();
     let at = kill.at?;
     // A learner's first restart after the kill.
@@ -164,7 +174,11 @@ pub fn sandbox_kill_report(faults: &Faults, start: Instant) -> Option<SandboxKil
         .values()
         .filter(|r| r.working.is_some_and(|w| w - at <= Duration::from_secs(1)))
         .count();
+    let affected = first.keys().copied().collect();
+    let others = tally.latency_of_others(Kind::Exec, at, at + OTHERS_AFTER_KILL, &affected);
     Some(SandboxKillReport {
+        others_exec: others,
+        others_window_s: OTHERS_AFTER_KILL.as_secs_f64(),
         at_s: (at - start).as_secs_f64(),
         in_use: kill.in_use,
         killed: kill.killed,

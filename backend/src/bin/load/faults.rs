@@ -222,6 +222,10 @@ pub struct SandboxKillReport {
     /// Learners with a working command within 1 s of the kill (their next
     /// command may come later: think time).
     pub within_1s: usize,
+    /// Typed lines of the learners who noticed nothing, in the
+    /// `others_window_s` seconds from the kill: "nobody else notices".
+    pub others_exec: crate::tally::Latency,
+    pub others_window_s: f64,
 }
 
 /// The server-kill figures for the report.

@@ -234,7 +234,7 @@ impl Learner<'_> {
             let (api, ws_base) = ctx.entry(self.log.index);
             match api.create_session(&self.token).await {
                 Ok(created) => {
-                    ctx.tally.time(Kind::SessionStart, sent);
+                    ctx.tally.time(Kind::SessionStart, self.log.index, sent);
                     Tally::add(&ctx.tally.sessions_started, 1);
                     self.session = created.session;
                 }
@@ -297,7 +297,8 @@ impl Learner<'_> {
         tally.error(&code, class, &format!("{what}: {e}"));
     }
 
-    /// A pause of about `think`, reading the socket meanwhile.
+    /// A pause of about `think`, reading the socket meanwhile; cut short by
+    /// a restart notice, after which the learner tries the console.
     pub(crate) async fn think(&mut self, link: &mut Link) -> Result<(), LinkError> {
         let pause = self.ctx.plan.think.mul_f64(0.5 + self.rng.unit());
         let left = self
@@ -305,7 +306,10 @@ impl Learner<'_> {
             .plan
             .end()
             .saturating_duration_since(Instant::now());
-        link.idle(pause.min(left)).await
+        if link.idle_or_restart(pause.min(left)).await? {
+            self.try_after_restart(link).await?;
+        }
+        Ok(())
     }
 
     /// A `restarted` notice (or a `sandbox_restarted` error) arrived at

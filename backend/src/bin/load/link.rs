@@ -107,6 +107,28 @@ impl Link {
         }
     }
 
+    /// `idle`, but back early (true) once a `restarted` notice is here:
+    /// a learner told their sandbox was replaced tries it at once.
+    pub async fn idle_or_restart(&mut self, think: Duration) -> Result<bool, LinkError> {
+        let until = Instant::now() + think;
+        loop {
+            let told = self.pushes.iter().any(
+                |(_, p)| matches!(p, Push::Notice(n) if n.kind == protocol::NoticeKind::Restarted),
+            );
+            if told {
+                return Ok(true);
+            }
+            match tokio::time::timeout_at(until.into(), self.socket.next()).await {
+                Err(_) => return Ok(false),
+                Ok(incoming) => {
+                    if let Some(message) = decode(incoming)? {
+                        self.keep(message);
+                    }
+                }
+            }
+        }
+    }
+
     /// Reads until a frame arrives or `within` passes (a simulator's first
     /// frame); true if one did.
     pub async fn frame_within(&mut self, within: Duration) -> Result<bool, LinkError> {

@@ -299,6 +299,15 @@ impl Report {
                 "| notice → a working command (includes think time) | | {:.1} ms | {} of {} working |",
                 k.working_max_ms, k.within_1s, k.learners_noticed
             ));
+            let o = &k.others_exec;
+            out.push(format!(
+                "| everyone else's typed lines in the {:.0} s from the kill ({} lines) | p50 {:.2} ms, p99 {:.2} ms | {:.2} ms | |",
+                k.others_window_s,
+                o.count,
+                o.p50_us as f64 / 1000.0,
+                o.p99_us as f64 / 1000.0,
+                o.max_us as f64 / 1000.0
+            ));
         }
         if let Some(k) = &self.server_kill {
             out.push(String::new());

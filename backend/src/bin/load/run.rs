@@ -233,7 +233,7 @@ pub async fn measure(
         usage: UsageSummary::of(&inside),
         leaks,
         durability,
-        sandbox_kill: checks::sandbox_kill_report(&faults, start),
+        sandbox_kill: checks::sandbox_kill_report(&faults, &tally, start),
         server_kill: checks::server_kill_report(&faults, start, &logs),
         hostile,
         nodes: None,

@@ -175,6 +175,17 @@ impl Learner<'_> {
     /// `sandbox_restarted` is sent once more at once, as a learner told
     /// "your sandbox was restarted" runs it again: that answer shows
     /// whether the fresh sandbox works.
+    /// Told their sandbox was restarted, a learner types `PING` to see
+    /// that the console works (the kill's "working within 1 s" figure).
+    pub(crate) async fn try_after_restart(&mut self, link: &mut Link) -> Result<(), LinkError> {
+        self.ask(link, Kind::Exec, &[], |seq| C::Exec {
+            seq,
+            line: "PING".into(),
+        })
+        .await
+        .map(|_| ())
+    }
+
     async fn ask(
         &mut self,
         link: &mut Link,
@@ -198,7 +209,7 @@ impl Learner<'_> {
     ) -> Result<S, LinkError> {
         let sent = Instant::now();
         let reply = link.request(make).await?;
-        let took = self.ctx.tally.time(kind, sent);
+        let took = self.ctx.tally.time(kind, self.log.index, sent);
         for (at, push) in link.take_pushes() {
             match push {
                 Push::Notice(n) if n.kind == NoticeKind::Restarted => {
@@ -211,7 +222,9 @@ impl Learner<'_> {
         match &reply {
             S::Result { result, .. } => {
                 if kind == Kind::Exec {
-                    self.ctx.tally.record(Kind::InRedis, sent, result.micros);
+                    self.ctx
+                        .tally
+                        .record(Kind::InRedis, self.log.index, sent, result.micros);
                 }
                 self.read_result(&result.reply, &result.notices, took);
                 self.worked();
@@ -317,7 +330,7 @@ impl Learner<'_> {
         let sent = Instant::now();
         match self.ctx.api.progress(&self.token, lesson, step).await {
             Ok(()) => {
-                self.ctx.tally.time(Kind::Progress, sent);
+                self.ctx.tally.time(Kind::Progress, self.log.index, sent);
                 let acked = (lesson.to_owned(), step.to_owned(), Instant::now());
                 self.log.acked.push(acked);
             }
@@ -365,7 +378,7 @@ impl Learner<'_> {
         faults.grading_ended(run);
         match graded {
             Ok(report) => {
-                self.ctx.tally.time(Kind::Grade, sent);
+                self.ctx.tally.time(Kind::Grade, self.log.index, sent);
                 Tally::add(&self.ctx.tally.grades, 1);
                 if report.status != protocol::GradeStatus::Error {
                     self.log.grades_acked += 1;

@@ -88,6 +88,8 @@ struct Timed {
     at: Instant,
     us: u64,
     kind: Kind,
+    /// The learner (its index) whose round trip it was.
+    learner: usize,
 }
 
 /// Percentiles of one kind of round trip, in microseconds.
@@ -164,23 +166,22 @@ impl Tally {
         }
     }
 
-    /// A round trip that began at `sent` and ended now.
-    pub fn time(&self, kind: Kind, sent: Instant) -> Duration {
+    /// Learner `learner`'s round trip that began at `sent` and ended now.
+    pub fn time(&self, kind: Kind, learner: usize, sent: Instant) -> Duration {
         let took = sent.elapsed();
-        if let Ok(mut times) = self.times.lock() {
-            times.push(Timed {
-                at: sent,
-                us: micros(took),
-                kind,
-            });
-        }
+        self.record(kind, learner, sent, micros(took));
         took
     }
 
     /// A duration measured elsewhere (the server's own figure).
-    pub fn record(&self, kind: Kind, at: Instant, us: u64) {
+    pub fn record(&self, kind: Kind, learner: usize, at: Instant, us: u64) {
         if let Ok(mut times) = self.times.lock() {
-            times.push(Timed { at, us, kind });
+            times.push(Timed {
+                at,
+                us,
+                kind,
+                learner,
+            });
         }
     }
 
@@ -242,6 +243,24 @@ impl Tally {
 
     pub fn latency(&self, kind: Kind, from: Instant, to: Instant) -> Latency {
         Latency::of(self.of(kind, from, to).iter().map(|t| t.us).collect())
+    }
+
+    /// `latency`, leaving out the round trips of the learners in `but`.
+    pub fn latency_of_others(
+        &self,
+        kind: Kind,
+        from: Instant,
+        to: Instant,
+        but: &std::collections::BTreeSet<usize>,
+    ) -> Latency {
+        let times = self.of(kind, from, to);
+        Latency::of(
+            times
+                .iter()
+                .filter(|t| !but.contains(&t.learner))
+                .map(|t| t.us)
+                .collect(),
+        )
     }
 
     /// Per second of the run (from its start), for the chart.
