@@ -13,24 +13,12 @@ use tokio::process::{Child, Command};
 
 use super::cgroup::SandboxCgroup;
 use super::harden::harden;
-pub use super::run_files::RunFiles;
+pub use super::run_files::{RunFiles, SandboxSpec};
 use super::SandboxError;
-use crate::engine::Engine;
-use crate::limits::SandboxLimits;
 
 /// How long a new process may take to answer its first PING.
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
 const READY_POLL: Duration = Duration::from_millis(3);
-
-/// What every sandbox of this server is made from.
-pub struct SandboxSpec {
-    pub engine: Arc<Engine>,
-    pub limits: SandboxLimits,
-    /// `-@all +…`, already limited to commands the engine knows.
-    pub acl_rules: String,
-    /// Parent of every sandbox's private directory.
-    pub run_root: PathBuf,
-}
 
 /// The last bytes a sandbox printed, kept to explain a crash.
 #[derive(Default)]

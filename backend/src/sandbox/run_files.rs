@@ -3,11 +3,23 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::conf::{self, ConfInput};
-use super::process::SandboxSpec;
 use super::SandboxError;
+use crate::engine::Engine;
+use crate::limits::SandboxLimits;
 use crate::secret;
+
+/// What every sandbox of this server is made from.
+pub struct SandboxSpec {
+    pub engine: Arc<Engine>,
+    pub limits: SandboxLimits,
+    /// `-@all +…`, already limited to commands the engine knows.
+    pub acl_rules: String,
+    /// Parent of every sandbox's private directory.
+    pub run_root: PathBuf,
+}
 
 /// A sandbox's private run dir with its config written: the file-system
 /// half of a spawn, which the pool does on tokio's blocking pool so it
