@@ -45,6 +45,7 @@ pub const DEFAULT_CLASS_VISITOR_SPAWNS_PER_SEC: u32 = 2;
 pub const DEFAULT_ADMISSION_WAIT_SECS: u64 = 20;
 /// Learners waiting in line at most; past this the answer is at once.
 pub const DEFAULT_ADMISSION_QUEUE: usize = 1_000;
+pub const DEFAULT_SPAWNS_AT_ONCE: usize = 4;
 /// On a full host with learners waiting, a session idle this long (in
 /// seconds) gives way: its data is saved, its sandbox goes to the first
 /// in line, and its data comes back when its learner returns.
@@ -183,6 +184,11 @@ pub struct SandboxLimits {
     /// Learners waiting in line at most; more are answered at once.
     #[arg(long, env = "REDIS_TUTOR_ADMISSION_QUEUE", default_value_t = DEFAULT_ADMISSION_QUEUE)]
     pub admission_queue: usize,
+    /// Sandboxes starting at the same time at most; the rest wait their
+    /// turn. Loading Redis with its modules takes the host's cores: fifty
+    /// at once (a mass restart) held every other learner's commands.
+    #[arg(long, env = "REDIS_TUTOR_SPAWNS_AT_ONCE", default_value_t = DEFAULT_SPAWNS_AT_ONCE)]
+    pub spawns_at_once: usize,
     /// Seconds idle after which a learner's sandbox gives way to someone
     /// waiting on a full host (its data is saved and restored on return).
     #[arg(long, env = "REDIS_TUTOR_GIVE_WAY_IDLE_SECS", default_value_t = DEFAULT_GIVE_WAY_IDLE_SECS)]
@@ -248,6 +254,7 @@ impl Default for SandboxLimits {
             resets_per_min_per_ip: DEFAULT_RESETS_PER_MIN_PER_IP,
             admission_wait_secs: DEFAULT_ADMISSION_WAIT_SECS,
             admission_queue: DEFAULT_ADMISSION_QUEUE,
+            spawns_at_once: DEFAULT_SPAWNS_AT_ONCE,
             give_way_idle_secs: DEFAULT_GIVE_WAY_IDLE_SECS,
             sockets_per_session: DEFAULT_SOCKETS_PER_SESSION,
             sockets_per_ip: DEFAULT_SOCKETS_PER_IP,

@@ -230,3 +230,49 @@ async fn restart_while_a_block_runs(when: Kill) {
     }
     assert_ne!(session.sandbox_pid().await, old, "a new sandbox process");
 }
+
+/// Many sandboxes killed at once come back in turns (`spawns_at_once`),
+/// never more starting at the same time, and every one of them comes back.
+#[tokio::test]
+async fn sandboxes_killed_together_are_restarted_a_few_at_a_time() {
+    let app = TestApp::with_limits(|l| {
+        l.spawns_at_once = 2;
+        l.pool_size = 0;
+        l.sandboxes_per_ip = 10;
+        l.spawns_per_min_per_ip = 100;
+    })
+    .await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(app.new_session().await);
+    }
+    let sessions: Vec<_> = ids
+        .iter()
+        .map(|id| app.state.sessions.get(id).expect("the session"))
+        .collect();
+    let mut old = Vec::new();
+    for session in &sessions {
+        old.push(session.sandbox_pid().await);
+    }
+    for &pid in &old {
+        kill9(pid);
+    }
+    // Every one comes back by itself (the exit watchers), in turns.
+    for (session, &pid) in sessions.iter().zip(&old) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = session.sandbox_pid().await;
+            if now != pid && running(now) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "sandbox {pid} never came back");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let pool = app.state.sessions.pool();
+    assert_eq!(
+        pool.most_starting_at_once(),
+        2,
+        "six restarts at once started two at a time"
+    );
+}
