@@ -13,6 +13,7 @@ mod events;
 mod exit_watch;
 mod greeting;
 mod link;
+mod link_guard;
 pub mod park;
 mod rate;
 pub mod registry;
@@ -33,6 +34,7 @@ use crate::sandbox::{SandboxError, SandboxPool};
 pub use errors::ErrorCounts;
 pub use greeting::Greeting;
 pub use link::{ExecError, Executed, SandboxLink};
+pub use link_guard::LinkGuard;
 pub use rate::TokenBucket;
 pub use registry::{RegistryError, SessionRegistry};
 
@@ -388,33 +390,5 @@ impl Session {
 
     pub fn pool(&self) -> &SandboxPool {
         &self.pool
-    }
-}
-
-/// The session's link, held for one command (or a backend job); keeps the
-/// lock-free pid current when the sandbox is replaced.
-pub struct LinkGuard<'a> {
-    guard: tokio::sync::MutexGuard<'a, SandboxLink>,
-    session: &'a Session,
-}
-
-impl std::ops::Deref for LinkGuard<'_> {
-    type Target = SandboxLink;
-    fn deref(&self) -> &SandboxLink {
-        &self.guard
-    }
-}
-
-impl std::ops::DerefMut for LinkGuard<'_> {
-    fn deref_mut(&mut self) -> &mut SandboxLink {
-        &mut self.guard
-    }
-}
-
-impl Drop for LinkGuard<'_> {
-    fn drop(&mut self) {
-        self.session
-            .pid
-            .store(self.guard.sandbox().pid(), Ordering::Release);
     }
 }
