@@ -87,10 +87,10 @@ pub struct SandboxPool {
     spec: Arc<SandboxSpec>,
     warm: Mutex<VecDeque<Sandbox>>,
     slots: Arc<Semaphore>,
-    /// Turns to start a process (`spawns_at_once`).
+    /// Turns to start a process (`spawns_at_once` of them).
     starting: Semaphore,
-    /// Processes starting now, and the most ever at once.
-    starting_now: AtomicUsize,
+    at_once: usize,
+    /// The most processes ever starting at the same time.
     most_starting: AtomicUsize,
     recent_spawns: Mutex<VecDeque<Instant>>,
     refill: Arc<Notify>,
@@ -133,7 +133,7 @@ impl SandboxPool {
             warm: Mutex::new(VecDeque::new()),
             slots: Arc::new(Semaphore::new(max)),
             starting: Semaphore::new(at_once),
-            starting_now: AtomicUsize::new(0),
+            at_once,
             most_starting: AtomicUsize::new(0),
             recent_spawns: Mutex::new(VecDeque::new()),
             refill: Arc::new(Notify::new()),
@@ -283,10 +283,8 @@ impl SandboxPool {
     async fn spawn_process(&self) -> Result<SandboxProcess, SandboxError> {
         // Never closed, so a turn always comes.
         let _turn = self.starting.acquire().await;
-        let now = self.starting_now.fetch_add(1, Ordering::SeqCst) + 1;
+        let now = self.at_once - self.starting.available_permits();
         self.most_starting.fetch_max(now, Ordering::SeqCst);
-        // Counted down even if the caller gives up half way.
-        let _starting = CountedDown(&self.starting_now);
         self.start_process().await
     }
 
@@ -380,14 +378,5 @@ impl SandboxPool {
         if let Some(cgroups) = &self.cgroups {
             cgroups.remove();
         }
-    }
-}
-
-/// Takes one off `count` when dropped.
-struct CountedDown<'a>(&'a AtomicUsize);
-
-impl Drop for CountedDown<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -117,20 +117,16 @@ impl SandboxProcess {
         // Into its memory cgroup before anyone can use it (see harden.rs
         // for why not in the child): only what Redis allocates while it
         // loads, a few MiB that no learner chooses, is charged outside.
-        let joined = match cgroup {
-            Some(cgroup) => cgroup
-                .admit_off_runtime(pid)
-                .await
-                .map(|c| starting.cgroup = Some(c))
-                .map_err(|e| {
+        let ready = async {
+            if let Some(cgroup) = cgroup {
+                let joined = cgroup.admit_off_runtime(pid).await.map_err(|e| {
                     SandboxError::Spawn(format!("cannot put the sandbox in its memory cgroup: {e}"))
-                }),
-            None => Ok(()),
-        };
-        let ready = match joined {
-            Ok(()) => starting.wait_ready().await,
-            Err(e) => Err(e),
-        };
+                })?;
+                starting.cgroup = Some(joined);
+            }
+            starting.wait_ready().await
+        }
+        .await;
         match ready {
             Ok(control) => Ok(SandboxProcess {
                 child: starting.child,
