@@ -2,17 +2,15 @@
 //! generated config, rlimits, its own session, output drained and capped.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
 use tokio::io::AsyncReadExt;
-use tokio::process::{Child, Command};
 
 use super::cgroup::SandboxCgroup;
-use super::harden::harden;
+use super::harden::{HardenedChild, Program};
 pub use super::run_files::{RunFiles, SandboxSpec};
 use super::SandboxError;
 
@@ -29,7 +27,7 @@ struct OutputTail {
 
 /// A running sandbox. Dropping it kills the process and deletes its dir.
 pub struct SandboxProcess {
-    child: Child,
+    child: HardenedChild,
     pid: u32,
     socket: PathBuf,
     password: String,
@@ -77,36 +75,27 @@ impl SandboxProcess {
             password,
             conf_path,
         } = files;
-        let mut command = Command::new(&spec.engine.server);
         // A bare program name and a relative config path, resolved in the
         // run dir: `INFO server` (readable from a script) then shows
         // `<run dir>/redis-server` and `<run dir>/redis.conf`, nothing
-        // about where the engine is installed on the host.
-        command
-            .arg0("redis-server")
-            .arg(conf_path.file_name().unwrap_or_default())
-            .current_dir(dir.path())
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        harden(&mut command, &spec.limits);
-        let mut child = command.spawn().map_err(|e| {
+        // about where the engine is installed on the host. No environment.
+        let program = Program {
+            path: &spec.engine.server,
+            arg0: "redis-server",
+            args: &[conf_path.file_name().unwrap_or_default()],
+            cwd: dir.path(),
+        };
+        let (child, pipes) = HardenedChild::spawn(&program, &spec.limits).map_err(|e| {
             SandboxError::Spawn(format!(
                 "cannot start {}: {e}",
                 spec.engine.server.display()
             ))
         })?;
-        let pid = child.id().unwrap_or(0);
+        let pid = child.id();
         let output = Arc::new(Mutex::new(OutputTail::default()));
         let cap = usize::try_from(spec.limits.output_log_cap_kb * 1024).unwrap_or(usize::MAX);
-        if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(drain(stdout, output.clone(), cap));
-        }
-        if let Some(stderr) = child.stderr.take() {
-            tokio::spawn(drain(stderr, output.clone(), cap));
-        }
+        tokio::spawn(drain(pipes.stdout, output.clone(), cap));
+        tokio::spawn(drain(pipes.stderr, output.clone(), cap));
         let mut starting = Starting {
             child,
             socket,
@@ -177,7 +166,7 @@ impl SandboxProcess {
 
 /// A process between spawn and its first PONG.
 struct Starting {
-    child: Child,
+    child: HardenedChild,
     socket: PathBuf,
     password: String,
     output: Arc<Mutex<OutputTail>>,

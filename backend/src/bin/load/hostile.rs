@@ -11,6 +11,11 @@
 
 mod flood;
 mod raw;
+mod report;
+mod rounds;
+
+pub use report::{compare, markdown, Report};
+pub use rounds::{run_all, Round};
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -24,8 +29,6 @@ use serde::Serialize;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
-
-use crate::tally::Latency;
 
 pub type Ws = WebSocketStream<TcpStream>;
 
@@ -82,20 +85,6 @@ pub struct Row {
     /// The limit that stopped it, in words with its value.
     pub stopped_by: String,
     pub detail: String,
-}
-
-/// The quiet and hostile phases side by side, and every kind's row.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub quiet: Latency,
-    pub hostile: Latency,
-    pub p99_ratio: f64,
-    /// The hostile phase from the moment every idle socket was open (the
-    /// hostile sandboxes started), and when that was, into the phase.
-    pub settled: Latency,
-    pub settled_after_s: f64,
-    pub settled_p99_ratio: f64,
-    pub rows: Vec<Row>,
 }
 
 /// Answers counted as they arrive, from many tasks.
@@ -205,14 +194,22 @@ pub async fn open_ws(t: &Target, ip: IpAddr, session: &str) -> Result<Ws, String
     }
 }
 
-/// Runs every kind from `from` to `until` and returns their rows.
-pub async fn run(t: Arc<Target>, plan: Plan, from: Instant, until: Instant) -> Vec<Row> {
+/// Runs every kind from `from` to `until` and returns their rows. With
+/// `cut_off`, idle sessions still waiting for admission at `until` are
+/// given up.
+pub async fn run(
+    t: Arc<Target>,
+    plan: Plan,
+    from: Instant,
+    until: Instant,
+    cut_off: bool,
+) -> Vec<Row> {
     tokio::time::sleep_until(from.into()).await;
     crate::say(&format!(
         "hostile phase: {} idle sockets from {} addresses, a flood, {} oversized frames, {} slowloris connections, {} deep JSON bodies",
         plan.idle, plan.addrs, plan.oversized, plan.slowloris, plan.deep
     ));
-    let idle = tokio::spawn(idle(t.clone(), plan, until));
+    let idle = tokio::spawn(idle(t.clone(), plan, until, cut_off));
     let flood = tokio::spawn(flood::flood(t.clone(), plan.extra(0), until));
     let oversized = tokio::spawn(raw::oversized(t.clone(), plan.extra(1), plan.oversized));
     let slowloris = tokio::spawn(raw::slowloris(
@@ -235,7 +232,7 @@ pub async fn run(t: Arc<Target>, plan: Plan, from: Instant, until: Instant) -> V
 /// Idle sockets: as many as asked, spread over the addresses, each address
 /// opening sessions (4 sockets each) until refused; every socket that
 /// opens is held, read but never written, to the end of the phase.
-async fn idle(t: Arc<Target>, plan: Plan, until: Instant) -> Row {
+async fn idle(t: Arc<Target>, plan: Plan, until: Instant, cut_off: bool) -> Row {
     let answers = Answers::default();
     let addrs = usize::from(plan.addrs.max(1));
     let per_addr: Vec<usize> = (0..addrs)
@@ -249,6 +246,7 @@ async fn idle(t: Arc<Target>, plan: Plan, until: Instant) -> Row {
             ip,
             n,
             until,
+            cut_off.then_some(until),
             answers.clone(),
         )));
     }
@@ -282,16 +280,29 @@ async fn idle_from(
     ip: IpAddr,
     n: usize,
     until: Instant,
+    stop: Option<Instant>,
     answers: Answers,
 ) -> (usize, usize) {
     let http = http_from(ip);
     let mut sessions: Vec<String> = Vec::new();
     let mut sockets = Vec::new();
     for j in 0..n {
+        // A session may wait in the admission line past the phase's end.
+        // When another round follows, whatever is not open by then is not
+        // tried (nor counted), so it cannot spill into the next quiet phase.
+        if stop.is_some_and(|at| Instant::now() >= at) {
+            break;
+        }
         if sessions.len() < j / l::DEFAULT_SOCKETS_PER_SESSION + 1 {
-            match new_session(&http, &t.base).await {
-                Ok(session) => sessions.push(session),
-                Err(answer) => answers.add(format!("session refused: {answer}")),
+            let asked = new_session(&http, &t.base);
+            let answer = match stop {
+                Some(at) => tokio::time::timeout_at(at.into(), asked).await,
+                None => Ok(asked.await),
+            };
+            match answer {
+                Ok(Ok(session)) => sessions.push(session),
+                Ok(Err(answer)) => answers.add(format!("session refused: {answer}")),
+                Err(_) => break,
             }
         }
         let Some(session) = sessions.last() else {
@@ -336,72 +347,4 @@ async fn hold(mut ws: Ws, until: Instant) -> bool {
             Ok(Some(Ok(_))) => {}
         }
     }
-}
-
-/// The report's markdown: the phase comparison and the hostile kinds.
-pub fn markdown(report: &Report) -> Vec<String> {
-    let ms = |us: u64| format!("{:.2} ms", us as f64 / 1000.0);
-    let mut out = vec![
-        String::new(),
-        "| typed line (`exec`) round trip | count | p50 | p99 |".into(),
-        "|---|---|---|---|".into(),
-        format!(
-            "| quiet phase | {} | {} | {} |",
-            report.quiet.count,
-            ms(report.quiet.p50_us),
-            ms(report.quiet.p99_us)
-        ),
-        format!(
-            "| hostile phase | {} | {} | {} |",
-            report.hostile.count,
-            ms(report.hostile.p50_us),
-            ms(report.hostile.p99_us)
-        ),
-        if report.settled.count == 0 {
-            "| hostile phase, once every idle socket was open | never (the phase ended first) | | |"
-                .into()
-        } else {
-            format!(
-                "| hostile phase, once every idle socket was open ({:.1} s in) | {} | {} | {} |",
-                report.settled_after_s,
-                report.settled.count,
-                ms(report.settled.p50_us),
-                ms(report.settled.p99_us)
-            )
-        },
-        format!(
-            "| **p99 hostile ÷ quiet** | | | **{:.2}×** (goal ≤ 2×: {}){} |",
-            report.p99_ratio,
-            if report.p99_ratio <= 2.0 {
-                "met"
-            } else {
-                "not met"
-            },
-            if report.settled.count == 0 {
-                String::new()
-            } else {
-                format!("; once open: {:.2}×", report.settled_p99_ratio)
-            }
-        ),
-        String::new(),
-        "| hostile kind | tried | refused | answers | stopped by | what happened |".into(),
-        "|---|---|---|---|---|---|".into(),
-    ];
-    for row in &report.rows {
-        let answers: Vec<String> = row
-            .answers
-            .iter()
-            .map(|(answer, n)| format!("{answer}: {n}"))
-            .collect();
-        out.push(format!(
-            "| {} | {} | {} | {} | {} | {} |",
-            row.kind,
-            row.attempted,
-            row.refused,
-            answers.join(", "),
-            row.stopped_by,
-            row.detail
-        ));
-    }
-    out
 }

@@ -87,6 +87,10 @@ pub struct Args {
     /// Draw latency and memory over time into this PNG.
     #[arg(long)]
     pub chart: Option<PathBuf>,
+    /// Write every round trip into this CSV (seconds from the start, kind,
+    /// learner, microseconds), to look for where a tail comes from.
+    #[arg(long, value_name = "CSV")]
+    pub times: Option<PathBuf>,
     /// The TrueType font for the chart's text [default: DejaVu Sans].
     #[arg(long)]
     pub font: Option<PathBuf>,
@@ -126,6 +130,12 @@ pub struct Args {
     /// HTTP and over the socket).
     #[arg(long, default_value_t = 10)]
     pub hostile_deep: usize,
+    /// With `--hostile`: quiet and hostile phases taken in turn this many
+    /// times, each pair `--seconds` apiece with a settling pause between
+    /// rounds; the p99s compared are over all rounds' lines, so a host
+    /// that drifts during the run weighs on both sides alike.
+    #[arg(long, default_value_t = 1)]
+    pub hostile_rounds: usize,
     /// Run the class on this many nodes sharing one control store (started
     /// here); learner `i` comes in through node `i % N`.
     #[arg(long, default_value_t = 1)]
@@ -143,11 +153,28 @@ impl Args {
         }
     }
 
-    /// How long the learners stay once all are online: one phase, or the
-    /// quiet one and the hostile one.
+    /// With `--hostile`, when each round's quiet and hostile phases are,
+    /// from the moment everyone is online.
+    pub fn hostile_rounds(&self, from: std::time::Instant) -> Vec<hostile::Round> {
+        hostile::Round::schedule(
+            from,
+            Duration::from_secs_f64(self.seconds),
+            self.hostile_rounds.max(1),
+        )
+    }
+
+    /// How long the learners stay once all are online: one phase, or every
+    /// round's quiet and hostile ones.
     pub fn window(&self) -> Duration {
-        let phases = if self.hostile { 2.0 } else { 1.0 };
-        Duration::from_secs_f64(self.seconds * phases)
+        match self.hostile {
+            true => {
+                let start = std::time::Instant::now();
+                self.hostile_rounds(start)
+                    .last()
+                    .map_or(Duration::ZERO, |r| r.hostile.end - start)
+            }
+            false => Duration::from_secs_f64(self.seconds),
+        }
     }
 
     pub fn ramp(&self) -> Duration {

@@ -125,11 +125,12 @@ pub async fn measure(
         // writes delays the learners' own tasks, which measures the
         // generator, not the server. They still share the host's cores.
         let (hostile_target, plan) = (target.clone(), args.hostile_plan());
+        let rounds = args.hostile_rounds(window_from);
         let rows = tokio::task::spawn_blocking(move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map(|rt| rt.block_on(hostile::run(hostile_target, plan, window_from + phase, end)))
+                .map(|rt| rt.block_on(hostile::run_all(hostile_target, plan, &rounds)))
         });
         (rows, target)
     });
@@ -142,36 +143,22 @@ pub async fn measure(
     progress.abort();
     let measured_to = end.min(Instant::now());
     let hostile = match hostile_rows {
-        Some((task, target)) => {
-            let rows = match task.await {
-                Ok(Ok(rows)) => rows,
+        Some((task, _)) => {
+            let (rows, settled) = match task.await {
+                Ok(Ok(done)) => done,
                 Ok(Err(e)) => {
                     say(&format!("the hostile clients' runtime did not start: {e}"));
-                    Vec::new()
+                    Default::default()
                 }
-                Err(_) => Vec::new(),
+                Err(_) => Default::default(),
             };
-            let from = window_from + phase;
-            let settled_at = target
-                .settled
-                .lock()
-                .ok()
-                .and_then(|s| *s)
-                .unwrap_or(from)
-                .clamp(from, measured_to);
-            let quiet = tally.latency(Kind::Exec, window_from, from);
-            let loud = tally.latency(Kind::Exec, from, measured_to);
-            let settled = tally.latency(Kind::Exec, settled_at, measured_to);
-            let ratio = |l: &crate::tally::Latency| l.p99_us as f64 / quiet.p99_us.max(1) as f64;
-            Some(hostile::Report {
-                p99_ratio: ratio(&loud),
-                settled_p99_ratio: ratio(&settled),
-                settled_after_s: (settled_at - from).as_secs_f64(),
-                quiet,
-                hostile: loud,
-                settled,
+            Some(hostile::compare(
+                &tally,
+                &args.hostile_rounds(window_from),
+                &settled,
+                measured_to,
                 rows,
-            })
+            ))
         }
         None => None,
     };
@@ -238,6 +225,23 @@ pub async fn measure(
         hostile,
         nodes: None,
     };
+    if let Some(path) = &args.times {
+        match tally.write_csv(path) {
+            Ok(()) => say(&format!(
+                "every round trip written to {} (all online at {:.3} s{})",
+                path.display(),
+                (window_from - start).as_secs_f64(),
+                match args.hostile {
+                    true => format!(
+                        ", hostile from {:.3} s",
+                        (window_from + phase - start).as_secs_f64()
+                    ),
+                    false => String::new(),
+                }
+            )),
+            Err(e) => say(&format!("could not write {}: {e}", path.display())),
+        }
+    }
     if let Some(path) = &args.chart {
         let since = |at: Instant| (at - start).as_secs_f64();
         let mut marks = vec![

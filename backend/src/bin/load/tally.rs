@@ -245,6 +245,18 @@ impl Tally {
         Latency::of(self.of(kind, from, to).iter().map(|t| t.us).collect())
     }
 
+    /// Round trips of `kind` that began in any of `spans`, pooled.
+    pub fn latency_in(&self, kind: Kind, spans: &[std::ops::Range<Instant>]) -> Latency {
+        let times = self.times.lock().map(|t| t.clone()).unwrap_or_default();
+        Latency::of(
+            times
+                .iter()
+                .filter(|t| t.kind == kind && spans.iter().any(|s| s.contains(&t.at)))
+                .map(|t| t.us)
+                .collect(),
+        )
+    }
+
     /// `latency`, leaving out the round trips of the learners in `but`.
     pub fn latency_of_others(
         &self,
@@ -261,6 +273,21 @@ impl Tally {
                 .map(|t| t.us)
                 .collect(),
         )
+    }
+
+    /// Every round trip as CSV: `t_s,kind,learner,us`, in the order taken.
+    pub fn write_csv(&self, path: &std::path::Path) -> std::io::Result<()> {
+        use std::io::Write;
+        let times = self.times.lock().map(|t| t.clone()).unwrap_or_default();
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        writeln!(out, "t_s,kind,learner,us")?;
+        for t in times {
+            let kind = serde_json::to_value(t.kind).unwrap_or_default();
+            let kind = kind.as_str().unwrap_or("?");
+            let t_s = (t.at - self.start).as_secs_f64();
+            writeln!(out, "{t_s:.6},{kind},{},{}", t.learner, t.us)?;
+        }
+        out.flush()
     }
 
     /// Per second of the run (from its start), for the chart.

@@ -55,7 +55,7 @@ struct Previous {
     sandboxes: HashMap<u32, u64>,
 }
 
-fn take(start: Instant, server: u32, prev: &mut Previous, tick: f64) -> Sample {
+fn take(start: Instant, server: u32, prev: &mut Previous, tick: f64, spread: Duration) -> Sample {
     let now = Instant::now();
     let secs = (now - prev.at).as_secs_f64().max(1e-6);
     let core_pct = |ticks: u64| 100.0 * ticks as f64 / tick / secs;
@@ -83,18 +83,28 @@ fn take(start: Instant, server: u32, prev: &mut Previous, tick: f64) -> Sample {
         sample.server_fds = host::fds(server);
         let sandboxes = host::sandboxes(server);
         sample.sandboxes = sandboxes.len();
-        let ticks: HashMap<u32, u64> = sandboxes
-            .iter()
-            .filter_map(|&p| Some((p, host::cpu_ticks(p)?)))
-            .collect();
+        // Each sandbox is read in turn across `spread` rather than all at
+        // once: 350 `smaps_rollup` reads take ~50 ms of one core, and as
+        // one burst a second they queued the class's own lines behind them
+        // (a third of the slowest lines of a run fell in that burst).
+        let pause = spread / sandboxes.len().max(1) as u32;
+        let (mut ticks, mut rss, mut pss) = (HashMap::new(), 0, 0);
+        for &p in &sandboxes {
+            if let Some(t) = host::cpu_ticks(p) {
+                ticks.insert(p, t);
+            }
+            rss += host::rss_kib(p).unwrap_or(0);
+            pss += host::pss_kib(p).unwrap_or(0);
+            std::thread::sleep(pause);
+        }
         let spent: u64 = ticks
             .iter()
             .map(|(p, t)| t.saturating_sub(prev.sandboxes.get(p).copied().unwrap_or(0)))
             .sum();
         sample.sandboxes_cpu_pct = core_pct(spent);
         prev.sandboxes = ticks;
-        sample.sandbox_rss_mib = mib(sandboxes.iter().filter_map(|&p| host::rss_kib(p)).sum());
-        sample.sandbox_pss_mib = mib(sandboxes.iter().filter_map(|&p| host::pss_kib(p)).sum());
+        sample.sandbox_rss_mib = mib(rss);
+        sample.sandbox_pss_mib = mib(pss);
     }
     prev.at = now;
     prev.host = host;
@@ -126,7 +136,7 @@ impl UsageSampler {
                 std::thread::sleep(next.saturating_duration_since(Instant::now()));
                 next += every;
                 let pid = server.load(Ordering::Relaxed);
-                let sample = take(start, pid, &mut prev, tick);
+                let sample = take(start, pid, &mut prev, tick, every / 2);
                 if let Ok(mut newest) = newest.lock() {
                     *newest = sample;
                 }
