@@ -247,14 +247,17 @@ impl Tally {
 
     /// Round trips of `kind` that began in any of `spans`, pooled.
     pub fn latency_in(&self, kind: Kind, spans: &[std::ops::Range<Instant>]) -> Latency {
-        let times = self.times.lock().map(|t| t.clone()).unwrap_or_default();
-        Latency::of(
-            times
-                .iter()
-                .filter(|t| t.kind == kind && spans.iter().any(|s| s.contains(&t.at)))
-                .map(|t| t.us)
-                .collect(),
-        )
+        let us = self
+            .times
+            .lock()
+            .map(|t| {
+                t.iter()
+                    .filter(|t| t.kind == kind && spans.iter().any(|s| s.contains(&t.at)))
+                    .map(|t| t.us)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Latency::of(us)
     }
 
     /// `latency`, leaving out the round trips of the learners in `but`.
