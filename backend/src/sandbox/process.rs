@@ -10,7 +10,7 @@ use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConn
 use tokio::io::AsyncReadExt;
 
 use super::cgroup::SandboxCgroup;
-use super::harden::{HardenedChild, Program};
+use super::harden::{give_priority_back, HardenedChild, Program};
 pub use super::run_files::{RunFiles, SandboxSpec};
 use super::SandboxError;
 
@@ -113,7 +113,11 @@ impl SandboxProcess {
                 })?;
                 starting.cgroup = Some(joined);
             }
-            starting.wait_ready().await
+            let ready = starting.wait_ready().await;
+            // Loaded: from now on it serves a learner at the server's own
+            // priority (see `DEFAULT_SANDBOX_START_NICE`).
+            give_priority_back(pid, &spec.limits);
+            ready
         }
         .await;
         match ready {
