@@ -183,3 +183,45 @@ async fn a_sandbox_socket_refuses_anyone_without_its_password() {
     let reply = String::from_utf8_lossy(&reply[..n]);
     assert!(reply.starts_with("-NOAUTH"), "{reply}");
 }
+
+/// The nice value of every thread of `pid` (field 19 of each task's stat).
+fn thread_nices(pid: u32) -> Vec<i64> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let (_, rest) = stat.rsplit_once(") ")?;
+            // rest starts at field 3 (state); nice is field 19.
+            rest.split_whitespace().nth(16)?.parse().ok()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_learners_sandbox_runs_at_the_servers_priority_whichever_way_it_started() {
+    // New sandboxes load their engine at `--sandbox-start-nice`; by the time
+    // a learner has one, every thread of it must have the server's priority
+    // back, whether it came from the warm pool or was spawned by a reset.
+    let app = TestApp::spawn().await;
+    let ours = thread_nices(std::process::id())[0];
+    let id = app.new_session().await;
+    assert_eq!(app.exec(&id, "PING").await.reply, Reply::status("PONG"));
+    let session = app.state.sessions.get(&id).unwrap();
+    let pooled = session.sandbox_pid().await;
+    let nices = thread_nices(pooled);
+    assert!(nices.len() > 1, "Redis runs several threads: {nices:?}");
+    assert!(
+        nices.iter().all(|&n| n == ours),
+        "pooled sandbox {pooled}: {nices:?}, server {ours}"
+    );
+    assert!(app.reset(&id).await.status().is_success());
+    let fresh = session.sandbox_pid().await;
+    assert_ne!(fresh, pooled);
+    assert_eq!(app.exec(&id, "PING").await.reply, Reply::status("PONG"));
+    let nices = thread_nices(fresh);
+    assert!(
+        nices.iter().all(|&n| n == ours),
+        "reset sandbox {fresh}: {nices:?}, server {ours}"
+    );
+}
