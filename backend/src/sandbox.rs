@@ -8,6 +8,7 @@ pub mod per_minute;
 mod pool;
 mod process;
 mod run_files;
+mod spawner;
 
 pub use pool::{Sandbox, SandboxPool};
 pub use process::{SandboxProcess, SandboxSpec};

@@ -59,11 +59,9 @@ impl SandboxProcess {
         Self::start(spec, cgroup, files).await
     }
 
-    /// Starts Redis in a run dir already written. The fork stays on the
-    /// caller's (runtime) thread: a child forked from a thread outside the
-    /// runtime and dropped before it was waited on stayed a zombie
-    /// (docs/benchmarks.md), and `PR_SET_PDEATHSIG` follows the forking
-    /// thread.
+    /// Starts Redis in a run dir already written. The process is made on
+    /// the spawner thread (`spawner.rs`) and reaped by a task of its own
+    /// (`harden.rs`), so no runtime worker waits for it.
     pub async fn start(
         spec: &SandboxSpec,
         cgroup: Option<SandboxCgroup>,
@@ -85,12 +83,14 @@ impl SandboxProcess {
             args: &[conf_path.file_name().unwrap_or_default()],
             cwd: dir.path(),
         };
-        let (child, pipes) = HardenedChild::spawn(&program, &spec.limits).map_err(|e| {
-            SandboxError::Spawn(format!(
-                "cannot start {}: {e}",
-                spec.engine.server.display()
-            ))
-        })?;
+        let (child, pipes) = HardenedChild::spawn(&program, &spec.limits)
+            .await
+            .map_err(|e| {
+                SandboxError::Spawn(format!(
+                    "cannot start {}: {e}",
+                    spec.engine.server.display()
+                ))
+            })?;
         let pid = child.id();
         let output = Arc::new(Mutex::new(OutputTail::default()));
         let cap = usize::try_from(spec.limits.output_log_cap_kb * 1024).unwrap_or(usize::MAX);
