@@ -190,7 +190,8 @@ impl Drop for HardenedChild {
 /// before it could (the runtime that started the child ended first, as a
 /// test's does at its end): no zombie is left behind either way. The
 /// thread's wait ends when the process does (our SIGKILL, or the parent-
-/// death signal when its creating thread ends).
+/// death signal, which comes when the server exits: the spawner thread
+/// that made the child lives as long as the server).
 struct ReapOnDrop {
     pid: u32,
     reaped: bool,
