@@ -243,7 +243,16 @@ impl SandboxProcess {
         if let Some(reason) = self.exit_reason() {
             return Some(reason);
         }
-        if self.exited_now() {
+        let state = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok();
+        let dead = match state {
+            // `pid (comm) state …`: Z is a zombie, X is dying.
+            Some(stat) => stat
+                .rsplit_once(") ")
+                .and_then(|(_, rest)| rest.chars().next())
+                .is_some_and(|state| matches!(state, 'Z' | 'X')),
+            None => true,
+        };
+        if dead {
             return Some(
                 self.wait_exit()
                     .await
