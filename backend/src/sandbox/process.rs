@@ -214,12 +214,6 @@ impl SandboxProcess {
         self.dir.path()
     }
 
-    /// Whether the process has exited, reaped or not, without waiting: a
-    /// command must never be sent to a sandbox that is gone.
-    pub fn exited_now(&self) -> bool {
-        self.child.exited_now()
-    }
-
     /// `None` while running; otherwise why it stopped, as a learner would
     /// want it told.
     pub fn exit_reason(&mut self) -> Option<String> {

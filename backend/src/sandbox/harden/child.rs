@@ -152,23 +152,6 @@ impl HardenedChild {
         Ok(status.unwrap_or_else(|| ExitStatus::from_raw(0)))
     }
 
-    /// Whether it has exited, reaped or not (a zombie counts): the kernel
-    /// makes a pidfd readable when its process exits, so one `poll` that
-    /// does not wait says so, before the reaper task has run. An error
-    /// answers true, so the caller runs its full check.
-    pub fn exited_now(&self) -> bool {
-        if self.status.borrow().is_some() {
-            return true;
-        }
-        let mut pidfd = libc::pollfd {
-            fd: self.pidfd.get_ref().as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: poll on one pollfd we own, with a zero timeout.
-        unsafe { libc::poll(&mut pidfd, 1, 0) != 0 }
-    }
-
     /// SIGKILL, unless it was already reaped; does not wait.
     pub fn start_kill(&mut self) -> std::io::Result<()> {
         if self.status.borrow().is_some() {
