@@ -20,6 +20,7 @@ mod instructor_store;
 mod learner;
 mod lesson_dom;
 mod link;
+mod page_socket;
 mod pages;
 mod perf;
 mod progress;

@@ -8,6 +8,7 @@
 use crate::credentials;
 use crate::early::Sent;
 use crate::identity::LearnerPromise;
+use crate::page_socket;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -15,7 +16,6 @@ use std::rc::Rc;
 use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt};
 use gloo::net::http::Request;
-use gloo::net::websocket::futures::WebSocket;
 use gloo::net::websocket::Message;
 use gloo::timers::future::TimeoutFuture;
 use leptos::prelude::*;
@@ -342,7 +342,9 @@ async fn run(
                 }
             },
         };
-        let Some(socket) = ws_url(&session).and_then(|url| WebSocket::open(&url).ok()) else {
+        // `_left` closes the socket when the page is left; it lives as
+        // long as this socket's turn of the loop.
+        let Some((socket, _left)) = ws_url(&session).and_then(|url| page_socket::open(&url)) else {
             status.set(LinkStatus::Reconnecting);
             TimeoutFuture::new(2_000).await;
             continue;

@@ -18,6 +18,7 @@ use leptos::prelude::*;
 use protocol::{ErrorCode, RoomClientMessage, RoomServerMessage};
 
 use crate::link::local_error;
+use crate::page_socket;
 
 /// First wait after a drop, in ms; it doubles up to `RETRY_MAX_MS`.
 const RETRY_FIRST_MS: u32 = 500;
@@ -269,8 +270,9 @@ async fn run(
 ) {
     let mut failures = 0u32;
     loop {
-        let outcome = match room_url(&room).and_then(|url| WebSocket::open(&url).ok()) {
-            Some(socket) => live(&inner, socket, &token, &on_message, status).await,
+        let outcome = match room_url(&room).and_then(|url| page_socket::open(&url)) {
+            // `_left` closes the socket when the page is left.
+            Some((socket, _left)) => live(&inner, socket, &token, &on_message, status).await,
             None => Outcome::Dropped { welcomed: false },
         };
         inner.fail_pending();

@@ -1,9 +1,10 @@
 //! The console end to end in headless Chromium: typing, history,
 //! completion, hints, pasted blocks, strict mode, transactions, reset, a
-//! sandbox killed from outside, reloads, and a refused session.
+//! sandbox killed from outside, reloads, pages left one after another,
+//! and a refused session.
 
 use crate::support::browser::Browser;
-use crate::support::pages::{ConsolePage, ARROW_UP, TAB};
+use crate::support::pages::{ConsolePage, LessonPage, ARROW_UP, TAB};
 use crate::support::TestApp;
 
 #[tokio::test]
@@ -161,6 +162,40 @@ async fn a_reload_keeps_the_transcript_its_scroll_and_the_servers_transaction() 
     assert_eq!(console.run("INCR k1").await, "QUEUED");
     assert_eq!(console.run("EXEC").await, "1) (integer) 2");
     console.wait_prompt("redis-tutor> ").await;
+    browser.close().await;
+}
+
+/// A learner who loads one page after another (reloads, links opened in
+/// the same tab) must never meet the session's socket cap: each page left
+/// gives its socket back at once, even one the browser keeps in its
+/// back/forward cache. Before, the sockets of pages that had run a command
+/// stayed open on the server, and the fifth page's console was refused
+/// ("Reconnecting…") until they timed out.
+#[tokio::test]
+async fn pages_left_one_after_another_give_their_sockets_back_at_once() {
+    let app = TestApp::spawn().await;
+    let cap = app.state.sessions.pool().spec().limits.sockets_per_session;
+    let pages = ["hashes", "lists"].map(|slug| format!("{}/lesson/{slug}", app.base));
+    let browser = Browser::open(&pages[0], 1280, 860).await;
+    let console = ConsolePage::new(&browser);
+    let lesson = LessonPage::new(&browser);
+    let id = console.session_id().await.expect("a session");
+    for page in 0..cap + 3 {
+        // A block run with the lesson's Run button, as a learner would.
+        lesson.run_block(0).await;
+        lesson.wait_run_result(0).await;
+        browser.client.goto(&pages[page % 2]).await.unwrap();
+        console.wait_connected().await;
+    }
+    assert_eq!(console.session_id().await.as_deref(), Some(id.as_str()));
+    // Only this page's socket is left (closes travel in the background).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut open = app.state.sessions.sockets_for(&id);
+    while open > 1 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        open = app.state.sessions.sockets_for(&id);
+    }
+    assert_eq!(open, 1, "the sockets of the pages left are closed");
     browser.close().await;
 }
 
