@@ -10,8 +10,12 @@ export PATH := $(TOOLS)/bin:$(HOME)/.cargo/bin:$(PATH)
 setup:
 	@bash scripts/setup.sh
 
+# Two apps from one crate: the learner's into dist/, then the instructor's
+# (/instructor, /projector) into dist/classroom/ (after, as Trunk empties
+# its dist/ first), so a lesson page never downloads the instructor's.
 frontend: setup
 	trunk build --release
+	trunk build --release=true --dist dist/classroom --public-url /classroom/ frontend/instructor.html
 	@bash scripts/wasm-size.sh
 
 backend: setup

@@ -26,6 +26,7 @@ use axum::Router;
 use tower_http::timeout::RequestBodyDeadlineLayer;
 use tower_http::trace::TraceLayer;
 
+pub use assets::INSTRUCTOR_APP_DIR;
 pub use error::HttpError;
 pub use serve::serve;
 

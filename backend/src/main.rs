@@ -44,10 +44,14 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     tracing::info!(lessons = state.course.lessons.len(), "course loaded");
-    if !config.dist_dir.join("index.html").is_file() {
+    let instructor_app = config
+        .dist_dir
+        .join(backend::http::INSTRUCTOR_APP_DIR)
+        .join("index.html");
+    if !config.dist_dir.join("index.html").is_file() || !instructor_app.is_file() {
         tracing::warn!(
             dist = %config.dist_dir.display(),
-            "no built browser app; run `make run` (or `trunk build --release`)"
+            "the browser apps are not built; run `make run` (or `make frontend`)"
         );
     }
 

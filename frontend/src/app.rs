@@ -1,7 +1,8 @@
-//! The app shell: header, routes, and the state every page shares (so the
-//! transcript survives moving between lessons): one connection, the
-//! console's state, the charts' state, the learner and their class, each
-//! its own context.
+//! The learner's app shell: header, routes, and the state every page
+//! shares (so the transcript survives moving between lessons): one
+//! connection, the console's state, the charts' state, the learner and
+//! their class, each its own context. The instructor's pages are a
+//! separate app (instructor_app.rs).
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -16,9 +17,8 @@ use crate::console_state::ConsoleState;
 use crate::learner::LearnerState;
 use crate::link::Connection;
 use crate::pages::{
-    console_page::ConsolePage, continue_page::ContinuePage, instructor_page::InstructorPage,
-    join_page::JoinPage, lesson_list::LessonList, lesson_page::LessonPage, not_found::NotFound,
-    projector_page::ProjectorPage,
+    console_page::ConsolePage, continue_page::ContinuePage, join_page::JoinPage,
+    lesson_list::LessonList, lesson_page::LessonPage, not_found::NotFound,
 };
 use crate::sim_state::SimState;
 
@@ -82,8 +82,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/continue") view=ContinuePage/>
                     <Route path=path!("/lesson/:slug") view=LessonPage/>
                     <Route path=path!("/join") view=JoinPage/>
-                    <Route path=path!("/instructor") view=InstructorPage/>
-                    <Route path=path!("/projector") view=ProjectorPage/>
                 </Routes>
             </main>
         </Router>

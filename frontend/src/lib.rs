@@ -1,6 +1,8 @@
-//! redis-tutor's browser app: the course outline, lesson pages, the
-//! console and the live charts, and the classroom (the instructor's
-//! screen, the projector, joining a class and following it).
+//! redis-tutor's browser apps, sharing this library: the learner's (the
+//! course outline, lesson pages, the console and the live charts, joining
+//! a class and following it; `App`, src/main.rs) and the instructor's (the
+//! instructor's screen and the projector; `InstructorApp`,
+//! src/bin/instructor.rs).
 
 mod api;
 mod app;
@@ -15,6 +17,7 @@ mod dialogs;
 mod early;
 mod exercise_draft;
 mod identity;
+mod instructor_app;
 mod instructor_room;
 mod instructor_store;
 mod learner;
@@ -30,3 +33,4 @@ mod sim_state;
 mod transcript_store;
 
 pub use app::App;
+pub use instructor_app::InstructorApp;

@@ -4,6 +4,11 @@
 //! file names that carry their content's hash, `no-cache` for index.html
 //! (it names the current hashes); and index.html for any other path, so
 //! deep links like /lesson/hashes reach the client router.
+//!
+//! Two apps share `dist/`: the learner's at its root, and the
+//! instructor's (the instructor's screen and the projector, built
+//! separately so a lesson page never downloads them) in
+//! `dist/classroom/`, whose index.html answers its two pages.
 
 use std::path::Path;
 
@@ -20,20 +25,34 @@ const HASHED: &str = "public, max-age=31536000, immutable";
 /// index.html (and any unhashed file) is checked with the server each time.
 const REVALIDATE: &str = "no-cache";
 
-/// The single-page app, served from `dist_dir`.
+/// Where in `dist/` the instructor's app is built (`make frontend`).
+pub const INSTRUCTOR_APP_DIR: &str = "classroom";
+/// The pages the instructor's app owns; every other page is the learner's.
+pub const INSTRUCTOR_PAGES: [&str; 2] = ["/instructor", "/projector"];
+
+/// The two single-page apps, served from `dist_dir`.
 pub fn service(dist_dir: &Path) -> Router {
     // `fallback`, not `not_found_service`, which forces a 404: a deep link
     // loads index.html with status 200.
-    let index = ServeFile::new(dist_dir.join("index.html"))
-        .precompressed_br()
-        .precompressed_gzip();
+    let index = index_html(dist_dir);
     let files = ServeDir::new(dist_dir)
         .precompressed_br()
         .precompressed_gzip()
         .fallback(index);
-    Router::new()
+    let instructor_index = index_html(&dist_dir.join(INSTRUCTOR_APP_DIR));
+    INSTRUCTOR_PAGES
+        .into_iter()
+        .fold(Router::new(), |router, page| {
+            router.route_service(page, instructor_index.clone())
+        })
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_control))
+}
+
+fn index_html(app_dir: &Path) -> ServeFile {
+    ServeFile::new(app_dir.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip()
 }
 
 async fn cache_control(request: Request, next: Next) -> Response {
@@ -77,16 +96,31 @@ mod tests {
     use super::{is_hashed_name, service};
 
     /// A dist/ with index.html, a hashed wasm and its gzip copy (whose
-    /// bytes need only differ: the server sends a copy as it is).
+    /// bytes need only differ: the server sends a copy as it is), and the
+    /// instructor's app beside it.
     fn dist() -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("temp dir");
         let write = |name: &str, bytes: &[u8]| {
-            std::fs::write(dir.path().join(name), bytes).expect("write a dist file");
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(path, bytes).expect("write a dist file");
         };
-        write("index.html", b"<!doctype html>");
+        write("index.html", b"<!doctype html><title>learner</title>");
         write("app-0123abcd4567_bg.wasm", b"\0asm");
         write("app-0123abcd4567_bg.wasm.gz", b"gzipped bytes");
+        write(
+            "classroom/index.html",
+            b"<!doctype html><title>instructor</title>",
+        );
+        write("classroom/instructor-89abcdef0123_bg.wasm", b"\0asm");
         dir
+    }
+
+    async fn body_of(response: axum::response::Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("a body");
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
     }
 
     async fn get(dir: &tempfile::TempDir, path: &str, gzip: bool) -> axum::response::Response {
@@ -153,6 +187,37 @@ mod tests {
         assert_eq!(response.status(), StatusCode::OK);
         assert!(header_of(&response, header::CONTENT_TYPE).starts_with("text/html"));
         assert_eq!(header_of(&response, header::CACHE_CONTROL), "no-cache");
+    }
+
+    #[tokio::test]
+    async fn the_instructor_pages_get_the_instructor_app_and_the_rest_the_learner_app() {
+        let dir = dist();
+        for (path, app) in [
+            ("/instructor", "instructor"),
+            ("/projector", "instructor"),
+            ("/lesson/why-redis", "learner"),
+            ("/join", "learner"),
+            ("/instructor/extra", "learner"),
+        ] {
+            let response = get(&dir, path, false).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            assert_eq!(
+                header_of(&response, header::CACHE_CONTROL),
+                "no-cache",
+                "{path}"
+            );
+            let body = body_of(response).await;
+            assert!(
+                body.contains(&format!("<title>{app}</title>")),
+                "{path}: {body}"
+            );
+        }
+        let wasm = get(&dir, "/classroom/instructor-89abcdef0123_bg.wasm", false).await;
+        assert_eq!(wasm.status(), StatusCode::OK);
+        assert_eq!(
+            header_of(&wasm, header::CACHE_CONTROL),
+            "public, max-age=31536000, immutable"
+        );
     }
 
     #[test]
