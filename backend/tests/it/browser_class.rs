@@ -237,6 +237,11 @@ async fn an_instructor_teaches_three_learners_in_four_browsers() {
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(hand.status().await, sentence);
 
+    // 10. The instructor's app is its own; its header leads back to the
+    // course, in the learner's app.
+    let lessons = instructor.go_to_course().await;
+    assert_eq!(lessons, app.state.course.lessons.len(), "the whole outline");
+
     let elapsed = started.elapsed();
     eprintln!("four browsers, one class: {elapsed:?}");
     for browser in [teacher, ada, grace, linus] {

@@ -137,6 +137,16 @@ impl<'a> InstructorScreen<'a> {
         InstructorScreen { browser }
     }
 
+    /// Follows the header's "Course" link out of the instructor's app:
+    /// a full page load into the learner's app, whose outline lists the
+    /// lessons (the instructor's app has no such route).
+    pub async fn go_to_course(&self) -> usize {
+        click(self.browser, ".shell-nav a[href='/']").await;
+        let outline = super::lesson::Outline::new(self.browser);
+        outline.first_lesson().await;
+        outline.lesson_count().await
+    }
+
     /// Creates a room named `name`; returns its id (from the address bar)
     /// once the room socket is live and the card shows how to join.
     pub async fn create_room(&self, name: &str) -> (String, JoinShown) {
