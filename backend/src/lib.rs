@@ -9,6 +9,7 @@ pub mod control;
 pub mod engine;
 pub mod gateway;
 pub mod grading;
+pub mod heartbeat;
 pub mod http;
 pub mod lessons;
 pub mod limits;

@@ -74,6 +74,12 @@ pub const DEFAULT_MAX_HEADERS: usize = 100;
 /// refills: a client flooding it as fast as it can costs the server this
 /// many messages a second, and its own writes back up in TCP.
 pub const DEFAULT_WS_MESSAGES_PER_SEC: u32 = 100;
+/// How often the server pings a WebSocket (the console's and the room's),
+/// in ms. A peer that sends nothing for a whole interval after a ping (a
+/// browser answers pings by itself) is taken for gone and its socket
+/// closed, so a vanished client gives its place under the socket caps
+/// back within two intervals rather than when TCP gives up.
+pub const DEFAULT_WS_PING_EVERY_MS: u64 = 30_000;
 pub const DEFAULT_WS_MESSAGE_BURST: u32 = 200;
 /// How deep JSON may nest where it is parsed into values: serde_json's own
 /// recursion limit, which every request body and socket message is parsed
@@ -228,6 +234,10 @@ pub struct SandboxLimits {
     /// Messages one console socket may send at once before that pace applies.
     #[arg(long, env = "REDIS_TUTOR_WS_MESSAGE_BURST", default_value_t = DEFAULT_WS_MESSAGE_BURST)]
     pub ws_message_burst: u32,
+    /// How often a WebSocket is pinged, in ms; a peer silent for a whole
+    /// interval after a ping loses its socket.
+    #[arg(long, env = "REDIS_TUTOR_WS_PING_EVERY_MS", default_value_t = DEFAULT_WS_PING_EVERY_MS)]
+    pub ws_ping_every_ms: u64,
 }
 
 impl Default for SandboxLimits {
@@ -275,6 +285,7 @@ impl Default for SandboxLimits {
             max_headers: DEFAULT_MAX_HEADERS,
             ws_messages_per_sec: DEFAULT_WS_MESSAGES_PER_SEC,
             ws_message_burst: DEFAULT_WS_MESSAGE_BURST,
+            ws_ping_every_ms: DEFAULT_WS_PING_EVERY_MS,
         }
     }
 }

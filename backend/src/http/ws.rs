@@ -28,6 +28,7 @@ mod told;
 mod wire;
 
 use super::{auth, HttpError};
+use crate::heartbeat::Heartbeat;
 use crate::session::Session;
 use crate::sim::streams::StreamAction;
 use crate::sim::{Measurement, Simulations};
@@ -48,7 +49,6 @@ const CLOSE_TOO_BIG: u16 = 1009;
 /// a profile. A console message fits in one or two reads of this size;
 /// a long paste takes a few more.
 const READ_BUFFER: usize = 4 * 1024;
-const PING_EVERY: Duration = Duration::from_secs(30);
 /// Frames waiting for a slow browser; newer ones are dropped beyond this.
 const FRAME_BUFFER: usize = 32;
 
@@ -83,9 +83,8 @@ pub async fn upgrade(
 async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let mut ended = session.ended();
     let mut notices = session.subscribe_notices();
-    let mut tick = tokio::time::interval(PING_EVERY);
-    tick.tick().await;
     let limits = session.limits();
+    let mut heartbeat = Heartbeat::start(Duration::from_millis(limits.ws_ping_every_ms));
     let mut pace = Pace::new(limits.ws_messages_per_sec, limits.ws_message_burst);
     let (frames_tx, mut frames) = mpsc::channel(FRAME_BUFFER);
     let in_multi = session.in_multi().await;
@@ -113,6 +112,7 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
             },
             Some(frame) = frames.recv() => Event::Frame(frame),
             incoming = socket.recv(), if may_read => {
+                heartbeat.heard();
                 pace.spend();
                 match read(incoming) {
                     Some(event) => event,
@@ -126,7 +126,7 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                 Err(broadcast::error::RecvError::Closed) => Event::Closed,
             },
             _ = ended.wait_for(|ended| *ended) => Event::Closed,
-            _ = tick.tick() => Event::Tick,
+            () = heartbeat.tick() => Event::Tick,
         };
         session.touch();
         open = match event {
@@ -139,6 +139,8 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                 true
             }
             Event::Answer(answer) => {
+                // Nothing was read while it ran.
+                heartbeat.heard();
                 let Answer {
                     frame,
                     mut reply,
@@ -160,7 +162,16 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                 Some(notice) => send(&mut socket, &ServerMessage::Notice { notice }).await,
                 None => true,
             },
-            Event::Tick => socket.send(Message::Ping(Vec::new().into())).await.is_ok(),
+            Event::Tick => {
+                // Not reading (a request runs, or the pace holds the
+                // socket): an answer may be waiting unread, so this
+                // interval does not count.
+                if !may_read {
+                    heartbeat.heard();
+                }
+                !heartbeat.peer_gone()
+                    && socket.send(Message::Ping(Vec::new().into())).await.is_ok()
+            }
             Event::Violation(message) => {
                 let error = ErrorBody::new(ErrorCode::ProtocolViolation, message);
                 let _ = send(&mut socket, &ServerMessage::Error { seq: 0, error }).await;

@@ -16,11 +16,11 @@ use tokio::sync::{broadcast, mpsc};
 use super::requests::Requests;
 use super::LiveRoom;
 use crate::control::learners::LearnerRef;
+use crate::heartbeat::Heartbeat;
 use crate::state::AppState;
 
 /// The first message must arrive within this.
 const HELLO_WITHIN: Duration = Duration::from_secs(10);
-const PING_EVERY: Duration = Duration::from_secs(30);
 /// Pages one learner may have open in a room at once.
 pub const SOCKETS_PER_LEARNER: u32 = 4;
 /// Answers of slow requests (resetting the class) waiting to be sent.
@@ -146,13 +146,51 @@ pub async fn serve(
         console: room.recent_console(),
     };
     if send(&mut socket, &welcome).await {
+        let ping_every =
+            Duration::from_millis(state.sessions.pool().spec().limits.ws_ping_every_ms);
         let requests = Requests::new(state, room.clone(), who.clone(), ip);
-        run(&mut socket, &room, requests, &who).await;
+        run(&mut socket, &room, requests, &who, ping_every).await;
     }
     if let Who::Learner(learner) = &who {
         room.depart(&learner.id);
     }
     let _ = socket.send(Message::Close(None)).await;
+}
+
+/// What the page sent: a request (answered now or later), or the end.
+/// Whether the socket stays open.
+async fn on_incoming(
+    incoming: Option<Result<Message, axum::Error>>,
+    socket: &mut WebSocket,
+    requests: &mut Requests,
+    later: &mpsc::Sender<RoomServerMessage>,
+) -> bool {
+    match incoming {
+        Some(Ok(Message::Text(text))) => match serde_json::from_str::<RoomClientMessage>(&text) {
+            Ok(message) => match requests.handle(message, later).await {
+                Some(reply) => send(socket, &reply).await,
+                None => true,
+            },
+            Err(e) => {
+                let error = refusal(
+                    ErrorCode::ProtocolViolation,
+                    format!("Not a room message ({e}). Expected JSON like {{\"type\":\"ping\",\"seq\":1}}."),
+                );
+                let _ = send(socket, &RoomServerMessage::Error { seq: 0, error }).await;
+                false
+            }
+        },
+        Some(Ok(Message::Binary(_))) => {
+            let error = refusal(
+                ErrorCode::ProtocolViolation,
+                "Binary messages are not part of the room protocol; send JSON text.",
+            );
+            let _ = send(socket, &RoomServerMessage::Error { seq: 0, error }).await;
+            false
+        }
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
+        Some(Ok(Message::Close(_)) | Err(_)) | None => false,
+    }
 }
 
 /// The next event of the learner being watched (never, when none is).
@@ -195,15 +233,20 @@ async fn removed(removals: &mut broadcast::Receiver<String>, me: &Who) {
     }
 }
 
-async fn run(socket: &mut WebSocket, room: &Arc<LiveRoom>, mut requests: Requests, who: &Who) {
+async fn run(
+    socket: &mut WebSocket,
+    room: &Arc<LiveRoom>,
+    mut requests: Requests,
+    who: &Who,
+    ping_every: Duration,
+) {
     let mut stream = room.subscribe();
     let mut ended = room.ended();
     let mut removals = room.removals();
     let mut presence = room.presence();
     presence.mark_changed();
     let (answers_tx, mut answers) = mpsc::channel(ANSWERS);
-    let mut tick = tokio::time::interval(PING_EVERY);
-    tick.tick().await;
+    let mut heartbeat = Heartbeat::start(ping_every);
     loop {
         let open = tokio::select! {
             received = stream.recv() => match received {
@@ -220,29 +263,10 @@ async fn run(socket: &mut WebSocket, room: &Arc<LiveRoom>, mut requests: Request
                 }
                 Err(broadcast::error::RecvError::Closed) => false,
             },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => match serde_json::from_str::<RoomClientMessage>(&text) {
-                    Ok(message) => match requests.handle(message, &answers_tx).await {
-                        Some(reply) => send(socket, &reply).await,
-                        None => true,
-                    },
-                    Err(e) => {
-                        let error = refusal(
-                            ErrorCode::ProtocolViolation,
-                            format!("Not a room message ({e}). Expected JSON like {{\"type\":\"ping\",\"seq\":1}}."),
-                        );
-                        let _ = send(socket, &RoomServerMessage::Error { seq: 0, error }).await;
-                        false
-                    }
-                },
-                Some(Ok(Message::Binary(_))) => {
-                    let error = refusal(ErrorCode::ProtocolViolation, "Binary messages are not part of the room protocol; send JSON text.");
-                    let _ = send(socket, &RoomServerMessage::Error { seq: 0, error }).await;
-                    false
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
-                Some(Ok(Message::Close(_)) | Err(_)) | None => false,
-            },
+            incoming = socket.recv() => {
+                heartbeat.heard();
+                on_incoming(incoming, socket, &mut requests, &answers_tx).await
+            }
             Some(answer) = answers.recv() => send(socket, &answer).await,
             Some(line) = watched(&mut requests.watching) => send(socket, &line).await,
             () = async { let _ = ended.wait_for(|ended| *ended).await; } => {
@@ -259,7 +283,10 @@ async fn run(socket: &mut WebSocket, room: &Arc<LiveRoom>, mut requests: Request
                 let (connected, following) = *presence.borrow_and_update();
                 send(socket, &RoomServerMessage::Presence { connected, following }).await
             }
-            _ = tick.tick() => socket.send(Message::Ping(Vec::new().into())).await.is_ok(),
+            () = heartbeat.tick() => {
+                !heartbeat.peer_gone()
+                    && socket.send(Message::Ping(Vec::new().into())).await.is_ok()
+            }
         };
         if !open {
             return;

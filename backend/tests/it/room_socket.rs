@@ -678,3 +678,21 @@ async fn ending_the_room_closes_its_pages_and_the_qr_and_exports_are_there_befor
     let response = app.get(&format!("/ws/room?room={}", room.room)).await;
     assert_eq!(response.status(), 404);
 }
+
+/// The room socket's heartbeat: a page that stopped answering pings is
+/// closed (and leaves the room's presence), one that answers stays.
+#[tokio::test]
+async fn a_room_page_that_stopped_answering_pings_is_closed() {
+    let app = TestApp::with_limits(|limits| limits.ws_ping_every_ms = 100).await;
+    let room = new_room(&app).await;
+    let (token, _) = member(&app, &room, "Ada").await;
+    let mut alive = app.room_member(&room.room, &token).await;
+    let mut silent = app.room_member(&room.room, &token).await;
+    assert!(
+        alive.stays_open(std::time::Duration::from_secs(1)).await,
+        "a page that answers pings keeps its socket"
+    );
+    silent.expect_closed().await;
+    // The live page still gets answers.
+    alive.ack(|seq| C::Ping { seq }).await;
+}

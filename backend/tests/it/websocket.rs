@@ -126,3 +126,28 @@ async fn deleting_the_session_closes_its_socket() {
     assert_eq!(app.delete(&session).await.status(), 204);
     ws.expect_closed().await;
 }
+
+/// A page that vanished without closing (a laptop shut, a network gone)
+/// stops answering the server's pings: its socket is closed within two
+/// intervals and its place under the session's cap comes back. A page
+/// that answers keeps its socket.
+#[tokio::test]
+async fn a_socket_whose_page_stopped_answering_pings_is_closed() {
+    let app = TestApp::with_limits(|limits| limits.ws_ping_every_ms = 100).await;
+    let id = app.new_session().await;
+    let mut alive = app.ws(&id).await;
+    let mut silent = app.ws(&id).await;
+    assert_eq!(app.state.sessions.sockets_for(&id), 2);
+    // Ten intervals: one socket reads (and so answers every ping), the
+    // other reads nothing.
+    assert!(
+        alive.stays_open(std::time::Duration::from_secs(1)).await,
+        "a page that answers pings keeps its socket"
+    );
+    silent.expect_closed().await;
+    assert_eq!(app.state.sessions.sockets_for(&id), 1);
+    match alive.exec("PING").await {
+        ServerMessage::Result { result, .. } => assert_eq!(result.text, "PONG"),
+        other => panic!("the live socket still works: {other:?}"),
+    }
+}

@@ -11,8 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::TestApp;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use super::ws::Socket;
 
 /// How long any one message may take to arrive.
 const MESSAGE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -102,6 +101,20 @@ impl RoomClient {
                 Some(Ok(_)) => {}
             }
         }
+    }
+
+    /// Reads for `how_long` as a live page would; whether it stayed open.
+    pub async fn stays_open(&mut self, how_long: Duration) -> bool {
+        super::ws::stays_open(&mut self.socket, how_long).await
+    }
+
+    /// Waits (five seconds at most, whatever arrives meanwhile) until the
+    /// server closes the socket.
+    pub async fn expect_closed(&mut self) {
+        assert!(
+            !self.stays_open(Duration::from_secs(5)).await,
+            "the server closes the socket in time"
+        );
     }
 
     pub async fn next(&mut self) -> RoomServerMessage {

@@ -8,8 +8,22 @@ use futures_util::{SinkExt, StreamExt};
 use protocol::{ClientMessage, ServerMessage};
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket =
+pub(super) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Reads `socket` for `how_long`, answering the server's pings as a
+/// browser does (tungstenite queues the pong as it reads the ping);
+/// whether it was still open at the end.
+pub(super) async fn stays_open(socket: &mut Socket, how_long: Duration) -> bool {
+    let until = tokio::time::Instant::now() + how_long;
+    loop {
+        match tokio::time::timeout_at(until, socket.next()).await {
+            Err(_) => return true,
+            Ok(Some(Ok(Message::Close(_))) | Some(Err(_)) | None) => return false,
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
 
 /// How long any one message may take to arrive.
 const MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -118,10 +132,18 @@ impl WsClient {
         .await
     }
 
+    /// Reads for `how_long` as a live page would; whether it stayed open.
+    pub async fn stays_open(&mut self, how_long: Duration) -> bool {
+        stays_open(&mut self.socket, how_long).await
+    }
+
     /// Waits until the server closes the socket.
     pub async fn expect_closed(&mut self) {
+        // One deadline for the whole wait: pings keep arriving on a socket
+        // the server forgot to close.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(5), self.socket.next())
+            let next = tokio::time::timeout_at(deadline, self.socket.next())
                 .await
                 .expect("the server closes the socket in time");
             match next {
