@@ -65,7 +65,8 @@ pub fn router(state: AppState) -> Router {
                     state.clone(),
                     owner::place_new,
                 ))
-                .merge(delete(sessions::delete).route_layer(owner())),
+                .merge(delete(sessions::delete).route_layer(owner()))
+                .merge(get(sessions::status).route_layer(owner())),
         )
         .route(
             "/api/sessions/reset",

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 pub mod exercises;
 pub mod learner;
 pub mod rooms;
+pub mod sessions;
 
 /// A failure a page can show as-is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 //! being loaded has one: `Connection::start`), so reading the outline never
 //! costs the learner one of their sandboxes.
 
+use crate::api::{self, sessions::Standing};
 use crate::credentials;
 use crate::early::Sent;
 use crate::identity::LearnerPromise;
@@ -26,6 +27,9 @@ use protocol::{
 
 /// Longest wait between two attempts to get a sandbox, in seconds.
 const RETRY_MAX_S: u32 = 60;
+/// How long a tab whose sandbox is open in too many others waits before
+/// trying again (a tab closed gives its place back at once).
+const FULL_RETRY_S: u32 = 5;
 
 /// What the connection indicator shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -402,14 +406,26 @@ async fn run(
         if !answered {
             failures += 1;
             if failures >= 2 {
-                // The session is gone (expired or the server restarted).
-                credentials::forget_session();
                 failures = 0;
-                push(Pushed::Notice(Notice {
-                    kind: NoticeKind::Restarted,
-                    message: "Your previous sandbox had expired, so you now have a new, empty one."
-                        .to_owned(),
-                }));
+                match api::sessions::standing(&session).await {
+                    Standing::Gone => {
+                        // Expired, or the server restarted without it.
+                        credentials::forget_session();
+                        push(Pushed::Notice(Notice {
+                            kind: NoticeKind::Restarted,
+                            message: "Your previous sandbox had expired, so you now have a new, empty one."
+                                .to_owned(),
+                        }));
+                    }
+                    Standing::Full { cap } => {
+                        let message = format!(
+                            "Your sandbox is already open in as many tabs as it serves at once ({cap}). Close one and this tab connects by itself."
+                        );
+                        count_down(status, message, FULL_RETRY_S).await;
+                        continue;
+                    }
+                    Standing::Unclear => {}
+                }
             }
         }
         TimeoutFuture::new(if answered { 300 } else { 1_500 }).await;

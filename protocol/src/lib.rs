@@ -45,5 +45,5 @@ pub use rooms::{
 };
 pub use session::{
     BlockLine, ClientMessage, ExecRequest, ExecResponse, Notice, NoticeKind, ServerMessage,
-    SessionCreated, SessionEvent,
+    SessionCreated, SessionEvent, SessionStatus,
 };

@@ -24,6 +24,17 @@ pub struct SessionCreated {
     pub learner_token: Option<String>,
 }
 
+/// `GET /api/sessions` (`Authorization: Bearer <session>`): the session
+/// is alive, and how many of its WebSockets are open against its cap. A
+/// page whose socket was refused tells "open in too many tabs" (wait for
+/// one to close) from "gone" (a 401: start a new one) by asking this, as a
+/// browser is not told why a WebSocket upgrade failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStatus {
+    pub sockets: u32,
+    pub sockets_per_session: u32,
+}
+
 /// `POST /api/exec` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecRequest {

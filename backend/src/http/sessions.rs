@@ -6,7 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::Json;
-use protocol::{ExecRequest, ExecResponse, Notice, SessionCreated};
+use protocol::{ExecRequest, ExecResponse, Notice, SessionCreated, SessionStatus};
 
 use super::auth::{BearerSession, MaybeLearner};
 use super::HttpError;
@@ -95,6 +95,20 @@ pub async fn reset(
     BearerSession(session): BearerSession,
 ) -> Result<Json<Notice>, HttpError> {
     Ok(Json(state.sessions.reset(&session).await?))
+}
+
+/// `GET /api/sessions`: the bearer's session is alive (else the 401 of
+/// `BearerSession`), with its open sockets and their cap.
+pub async fn status(
+    State(state): State<AppState>,
+    BearerSession(session): BearerSession,
+) -> Json<SessionStatus> {
+    let cap = state.sessions.pool().spec().limits.sockets_per_session;
+    let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Json(SessionStatus {
+        sockets: clamp(state.sessions.sockets_for(&session.id)),
+        sockets_per_session: clamp(cap),
+    })
 }
 
 pub async fn delete(

@@ -199,6 +199,52 @@ async fn pages_left_one_after_another_give_their_sockets_back_at_once() {
     browser.close().await;
 }
 
+/// A learner who opens their console in more tabs than its sandbox
+/// serves is told so in the extra tab (not that the sandbox expired),
+/// keeps the same sandbox, and connects by itself once a tab closes.
+#[tokio::test]
+async fn a_tab_past_the_socket_cap_waits_for_one_to_close_and_keeps_the_sandbox() {
+    let app = TestApp::with_limits(|limits| limits.sockets_per_session = 1).await;
+    let url = format!("{}/console", app.base);
+    let browser = Browser::open(&url, 1280, 860).await;
+    let console = ConsolePage::new(&browser);
+    assert_eq!(console.run("SET kept 1").await, "OK");
+    let id = console.session_id().await.expect("a session");
+
+    let first = browser.client.window().await.expect("the first tab");
+    let second = browser.client.new_window(true).await.expect("a new tab");
+    browser
+        .client
+        .switch_to_window(second.handle.clone())
+        .await
+        .unwrap();
+    browser.client.goto(&url).await.unwrap();
+    let banner = console.wait_lockout().await;
+    assert!(banner.contains("already open in as many tabs"), "{banner}");
+    assert_eq!(console.session_id().await.as_deref(), Some(id.as_str()));
+
+    // The first tab closes: this one connects by itself, to the same sandbox.
+    browser.client.switch_to_window(first).await.unwrap();
+    browser
+        .client
+        .close_window()
+        .await
+        .expect("close the first tab");
+    browser
+        .client
+        .switch_to_window(second.handle)
+        .await
+        .unwrap();
+    console.wait_connected().await;
+    assert_eq!(console.run("GET kept").await, "\"1\"");
+    let notices = console.notices().await;
+    assert!(
+        notices.iter().all(|(text, _)| !text.contains("expired")),
+        "{notices:?}"
+    );
+    browser.close().await;
+}
+
 #[tokio::test]
 async fn the_round_trip_badge_says_what_it_measures_and_copy_says_copied() {
     let app = TestApp::spawn().await;

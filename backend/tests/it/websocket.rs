@@ -151,3 +151,36 @@ async fn a_socket_whose_page_stopped_answering_pings_is_closed() {
         other => panic!("the live socket still works: {other:?}"),
     }
 }
+
+/// `GET /api/sessions` says a session is alive and how many of its
+/// sockets are open against the cap (what a page whose socket was refused
+/// asks); an unknown session is a 401.
+#[tokio::test]
+async fn a_sessions_status_counts_its_open_sockets() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let status = |id: String| {
+        let app = &app;
+        async move {
+            app.http
+                .get(format!("{}/api/sessions", app.base))
+                .bearer_auth(id)
+                .send()
+                .await
+                .expect("the server answers")
+        }
+    };
+    let read = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), 200);
+        response
+            .json::<protocol::SessionStatus>()
+            .await
+            .expect("a SessionStatus")
+    };
+    let cap = app.state.sessions.pool().spec().limits.sockets_per_session as u32;
+    let before = read(status(id.clone()).await).await;
+    assert_eq!((before.sockets, before.sockets_per_session), (0, cap));
+    let _ws = app.ws(&id).await;
+    assert_eq!(read(status(id.clone()).await).await.sockets, 1);
+    assert_eq!(status("not-a-session".into()).await.status(), 401);
+}
