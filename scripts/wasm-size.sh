@@ -29,6 +29,7 @@ index=$dist/index.html
 first_load=$(grep -oE '/[A-Za-z0-9_.-]+\.(wasm|js|css)' "$index" | sed 's|^/||' | sort -u)
 
 first=0
+first_br=0
 lazy=0
 printf '    %-44s %-10s %10s %10s\n' file part bytes gzipped
 for f in "$dist"/*.wasm "$dist"/*.js "$dist"/*.css; do
@@ -39,6 +40,9 @@ for f in "$dist"/*.wasm "$dist"/*.js "$dist"/*.css; do
     if grep -qxF "$name" <<<"$first_load"; then
         part="first load"
         first=$((first + gz))
+        if command -v brotli >/dev/null; then
+            first_br=$((first_br + $(brotli -q 11 -c "$f" | wc -c)))
+        fi
     else
         case $name in
         *.css) continue ;; # a stylesheet index.html does not name is unused
@@ -49,6 +53,9 @@ for f in "$dist"/*.wasm "$dist"/*.js "$dist"/*.css; do
     printf '    %-44s %-10s %10d %10d\n' "$name" "$part" "$raw" "$gz"
 done
 printf '    %-55s %10d  (budget: %d; goal: <= %d)\n' "first load (wasm + js + css), gzipped" "$first" "$FIRST_LOAD_BUDGET" "$FIRST_LOAD_GOAL"
+if [ "$first_br" -gt 0 ]; then
+    printf '    %-55s %10d  (what a browser that accepts br receives)\n' "first load, brotli -q 11" "$first_br"
+fi
 printf '    %-55s %10d\n' "lazy (loaded when first used), gzipped" "$lazy"
 printf '    %-55s %10d  (goal: <= %d)\n' "total, gzipped" "$((first + lazy))" "$TOTAL_GOAL"
 instructor=0

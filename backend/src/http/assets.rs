@@ -159,6 +159,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_browser_that_accepts_brotli_gets_the_brotli_copy() {
+        let dir = dist();
+        std::fs::write(dir.path().join("app-0123abcd4567_bg.wasm.br"), b"brotli bytes")
+            .expect("write the .br copy");
+        let response = get(&dir, "/app-0123abcd4567_bg.wasm", true).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(header_of(&response, header::CONTENT_ENCODING), "br");
+    }
+
+    #[tokio::test]
     async fn a_browser_without_gzip_gets_the_plain_file() {
         let dir = dist();
         let response = get(&dir, "/app-0123abcd4567_bg.wasm", false).await;
