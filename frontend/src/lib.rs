@@ -29,6 +29,7 @@ mod perf;
 mod progress;
 mod room_link;
 mod room_state;
+mod room_status;
 mod sim_state;
 mod transcript_store;
 

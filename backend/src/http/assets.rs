@@ -161,8 +161,11 @@ mod tests {
     #[tokio::test]
     async fn a_browser_that_accepts_brotli_gets_the_brotli_copy() {
         let dir = dist();
-        std::fs::write(dir.path().join("app-0123abcd4567_bg.wasm.br"), b"brotli bytes")
-            .expect("write the .br copy");
+        std::fs::write(
+            dir.path().join("app-0123abcd4567_bg.wasm.br"),
+            b"brotli bytes",
+        )
+        .expect("write the .br copy");
         let response = get(&dir, "/app-0123abcd4567_bg.wasm", true).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(header_of(&response, header::CONTENT_ENCODING), "br");
