@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use redis::aio::ConnectionLike;
 use redis::Value;
 
@@ -23,6 +24,13 @@ pub struct CommandCatalog {
     /// Documentation of the commands a learner may run (allowlisted ones,
     /// with only their allowed subcommands), sorted by name.
     pub docs: protocol::CommandCatalog,
+    /// `docs` as the JSON `GET /api/commands` sends, serialized once: about
+    /// 145 KB, which every new learner's page fetches, and which was
+    /// copied and serialized again for each of them.
+    pub docs_json: Bytes,
+    /// The same, gzipped once (about 20 KB), for the clients that accept
+    /// it (every browser).
+    pub docs_gzip: Bytes,
 }
 
 impl CommandCatalog {
@@ -61,15 +69,31 @@ impl CommandCatalog {
                 _ => None,
             })
             .collect();
+        let docs = learner_docs(docs::commands(&docs_reply));
+        let docs_json = Bytes::from(
+            serde_json::to_vec(&docs)
+                .map_err(|e| SandboxError::Spawn(format!("the command catalog as JSON: {e}")))?,
+        );
         Ok(CommandCatalog {
             names,
-            docs: learner_docs(docs::commands(&docs_reply)),
+            docs_gzip: gzip(&docs_json),
+            docs_json,
+            docs,
         })
     }
 
     pub fn has(&self, name: &str) -> bool {
         self.names.contains(name)
     }
+}
+
+/// `bytes` gzipped at the best level (once, at start).
+fn gzip(bytes: &[u8]) -> Bytes {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    Bytes::from(encoder.finish().unwrap_or_default())
 }
 
 /// Keeps what a learner may run: allowlisted commands, and of container

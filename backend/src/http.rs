@@ -3,6 +3,7 @@
 //! held to their limits (header size and count, body deadline; `serve`
 //! adds the header deadline).
 
+mod accept;
 mod assets;
 mod auth;
 mod body;

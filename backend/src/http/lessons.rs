@@ -4,6 +4,9 @@
 //! (`POST /api/lessons/<slug>/tasks/<index>/check`).
 
 use axum::extract::{Path, State};
+use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use protocol::{EngineInfo, LessonPage, LessonSummary};
 
@@ -35,8 +38,24 @@ pub async fn engine(State(state): State<AppState>) -> Json<EngineInfo> {
 }
 
 /// `GET /api/commands`: the docs behind the console's completion and hints.
-pub async fn commands(State(state): State<AppState>) -> Json<protocol::CommandCatalog> {
-    Json(state.catalog.docs.clone())
+/// `GET /api/commands`: the catalog as serialized (and gzipped) once at
+/// start, not per request.
+pub async fn commands(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let catalog = &state.catalog;
+    let gzipped = super::accept::gzip(&headers) && !catalog.docs_gzip.is_empty();
+    let mut response = if gzipped {
+        catalog.docs_gzip.clone()
+    } else {
+        catalog.docs_json.clone()
+    }
+    .into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    if gzipped {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
 }
 
 fn find_lesson<'a>(

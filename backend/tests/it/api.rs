@@ -85,6 +85,39 @@ async fn root_and_deep_links_serve_the_app() {
     }
 }
 
+/// The catalog every new page fetches (about 145 KB of JSON) goes gzipped
+/// to a client that accepts it, and unpacks to the same JSON.
+#[tokio::test]
+async fn command_docs_go_gzipped_to_a_browser() {
+    use std::io::Read;
+    let app = app_with_fixture_dist().await;
+    let plain = app.get("/api/commands").await;
+    assert_eq!(plain.headers().get("content-encoding"), None);
+    let plain = plain.bytes().await.unwrap();
+    let gzipped = app
+        .http
+        .get(format!("{}/api/commands", app.base))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.status(), StatusCode::OK);
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert_eq!(gzipped.headers()["content-type"], "application/json");
+    let packed = gzipped.bytes().await.unwrap();
+    assert!(
+        packed.len() * 4 < plain.len(),
+        "{} of {}",
+        packed.len(),
+        plain.len()
+    );
+    let mut unpacked = Vec::new();
+    flate2::read::GzDecoder::new(&packed[..])
+        .read_to_end(&mut unpacked)
+        .expect("valid gzip");
+    assert_eq!(unpacked, plain);
+}
+
 #[tokio::test]
 async fn command_docs_drive_completion_and_hints() {
     let app = app_with_fixture_dist().await;
