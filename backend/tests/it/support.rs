@@ -174,6 +174,16 @@ impl TestApp {
         (status, err.error.code.to_string(), err.error.message)
     }
 
+    /// `GET path` as `session` (or any bearer).
+    pub async fn get_as(&self, session: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(session)
+            .send()
+            .await
+            .expect("request reaches the test server")
+    }
+
     /// `POST path` as `session`, with no body.
     pub async fn post_as(&self, session: &str, path: &str) -> reqwest::Response {
         self.http

@@ -162,25 +162,19 @@ async fn a_sessions_status_counts_its_open_sockets() {
     let status = |id: String| {
         let app = &app;
         async move {
-            app.http
-                .get(format!("{}/api/sessions", app.base))
-                .bearer_auth(id)
-                .send()
+            let response = app.get_as(&id, "/api/sessions").await;
+            assert_eq!(response.status(), 200);
+            response
+                .json::<protocol::SessionStatus>()
                 .await
-                .expect("the server answers")
+                .expect("a SessionStatus")
         }
     };
-    let read = |response: reqwest::Response| async move {
-        assert_eq!(response.status(), 200);
-        response
-            .json::<protocol::SessionStatus>()
-            .await
-            .expect("a SessionStatus")
-    };
     let cap = app.state.sessions.pool().spec().limits.sockets_per_session as u32;
-    let before = read(status(id.clone()).await).await;
+    let before = status(id.clone()).await;
     assert_eq!((before.sockets, before.sockets_per_session), (0, cap));
     let _ws = app.ws(&id).await;
-    assert_eq!(read(status(id.clone()).await).await.sockets, 1);
-    assert_eq!(status("not-a-session".into()).await.status(), 401);
+    assert_eq!(status(id.clone()).await.sockets, 1);
+    let unknown = app.get_as("not-a-session", "/api/sessions").await;
+    assert_eq!(unknown.status(), 401);
 }
