@@ -22,11 +22,10 @@ pub struct CommandCatalog {
     /// Lowercase command names from `COMMAND LIST`.
     pub names: HashSet<String>,
     /// Documentation of the commands a learner may run (allowlisted ones,
-    /// with only their allowed subcommands), sorted by name.
-    pub docs: protocol::CommandCatalog,
-    /// `docs` as the JSON `GET /api/commands` sends, serialized once: about
-    /// 145 KB, which every new learner's page fetches, and which was
-    /// copied and serialized again for each of them.
+    /// with only their allowed subcommands, sorted by name) as the JSON
+    /// `GET /api/commands` sends, serialized once: about 145 KB, which
+    /// every new learner's page fetches, and which was copied and
+    /// serialized again for each of them.
     pub docs_json: Bytes,
     /// The same, gzipped once (about 20 KB), for the clients that accept
     /// it (every browser).
@@ -70,15 +69,14 @@ impl CommandCatalog {
             })
             .collect();
         let docs = learner_docs(docs::commands(&docs_reply));
-        let docs_json = Bytes::from(
-            serde_json::to_vec(&docs)
-                .map_err(|e| SandboxError::Spawn(format!("the command catalog as JSON: {e}")))?,
-        );
+        let unencodable =
+            |e: &dyn std::fmt::Display| SandboxError::Spawn(format!("the command catalog: {e}"));
+        let docs_json = Bytes::from(serde_json::to_vec(&docs).map_err(|e| unencodable(&e))?);
+        let docs_gzip = gzip(&docs_json).map_err(|e| unencodable(&e))?;
         Ok(CommandCatalog {
             names,
-            docs_gzip: gzip(&docs_json),
             docs_json,
-            docs,
+            docs_gzip,
         })
     }
 
@@ -88,12 +86,11 @@ impl CommandCatalog {
 }
 
 /// `bytes` gzipped at the best level (once, at start).
-fn gzip(bytes: &[u8]) -> Bytes {
+fn gzip(bytes: &[u8]) -> std::io::Result<Bytes> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    // Writing to a Vec cannot fail.
-    let _ = encoder.write_all(bytes);
-    Bytes::from(encoder.finish().unwrap_or_default())
+    encoder.write_all(bytes)?;
+    Ok(Bytes::from(encoder.finish()?))
 }
 
 /// Keeps what a learner may run: allowlisted commands, and of container

@@ -37,12 +37,11 @@ pub async fn engine(State(state): State<AppState>) -> Json<EngineInfo> {
     Json(state.engine.info.clone())
 }
 
-/// `GET /api/commands`: the docs behind the console's completion and hints.
-/// `GET /api/commands`: the catalog as serialized (and gzipped) once at
-/// start, not per request.
+/// `GET /api/commands`: the docs behind the console's completion and
+/// hints, as serialized (and gzipped) once at start, not per request.
 pub async fn commands(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let catalog = &state.catalog;
-    let gzipped = super::accept::gzip(&headers) && !catalog.docs_gzip.is_empty();
+    let gzipped = super::accept::gzip(&headers);
     let mut response = if gzipped {
         catalog.docs_gzip.clone()
     } else {

@@ -174,24 +174,29 @@ impl TestApp {
         (status, err.error.code.to_string(), err.error.message)
     }
 
-    /// `GET path` as `session` (or any bearer).
-    pub async fn get_as(&self, session: &str, path: &str) -> reqwest::Response {
+    /// `method path` as `session` (or any bearer), with no body.
+    async fn send_as(
+        &self,
+        method: reqwest::Method,
+        session: &str,
+        path: &str,
+    ) -> reqwest::Response {
         self.http
-            .get(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .bearer_auth(session)
             .send()
             .await
             .expect("request reaches the test server")
     }
 
+    /// `GET path` as `session` (or any bearer).
+    pub async fn get_as(&self, session: &str, path: &str) -> reqwest::Response {
+        self.send_as(reqwest::Method::GET, session, path).await
+    }
+
     /// `POST path` as `session`, with no body.
     pub async fn post_as(&self, session: &str, path: &str) -> reqwest::Response {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(session)
-            .send()
-            .await
-            .expect("request reaches the test server")
+        self.send_as(reqwest::Method::POST, session, path).await
     }
 
     /// `POST /api/sessions/reset` as `session`: a fresh sandbox.
