@@ -9,27 +9,23 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use redis::aio::ConnectionLike;
 use redis::Value;
 
 use crate::engine::Engine;
 use crate::limits::SandboxLimits;
 use crate::sandbox::{SandboxError, SandboxProcess, SandboxSpec};
+use crate::static_json::StaticJson;
 
 #[derive(Debug, Clone, Default)]
 pub struct CommandCatalog {
     /// Lowercase command names from `COMMAND LIST`.
     pub names: HashSet<String>,
     /// Documentation of the commands a learner may run (allowlisted ones,
-    /// with only their allowed subcommands, sorted by name) as the JSON
-    /// `GET /api/commands` sends, serialized once: about 145 KB, which
-    /// every new learner's page fetches, and which was copied and
-    /// serialized again for each of them.
-    pub docs_json: Bytes,
-    /// The same, gzipped once (about 20 KB), for the clients that accept
-    /// it (every browser).
-    pub docs_gzip: Bytes,
+    /// with only their allowed subcommands, sorted by name) as
+    /// `GET /api/commands` sends it: about 145 KB of JSON (20 KB gzipped)
+    /// that every new learner's page fetches.
+    pub docs: StaticJson,
 }
 
 impl CommandCatalog {
@@ -69,28 +65,14 @@ impl CommandCatalog {
             })
             .collect();
         let docs = learner_docs(docs::commands(&docs_reply));
-        let unencodable =
-            |e: &dyn std::fmt::Display| SandboxError::Spawn(format!("the command catalog: {e}"));
-        let docs_json = Bytes::from(serde_json::to_vec(&docs).map_err(|e| unencodable(&e))?);
-        let docs_gzip = gzip(&docs_json).map_err(|e| unencodable(&e))?;
-        Ok(CommandCatalog {
-            names,
-            docs_json,
-            docs_gzip,
-        })
+        let docs = StaticJson::encode(&docs)
+            .map_err(|e| SandboxError::Spawn(format!("the command catalog: {e}")))?;
+        Ok(CommandCatalog { names, docs })
     }
 
     pub fn has(&self, name: &str) -> bool {
         self.names.contains(name)
     }
-}
-
-/// `bytes` gzipped at the best level (once, at start).
-fn gzip(bytes: &[u8]) -> std::io::Result<Bytes> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(bytes)?;
-    Ok(Bytes::from(encoder.finish()?))
 }
 
 /// Keeps what a learner may run: allowlisted commands, and of container

@@ -22,6 +22,7 @@ pub mod shutdown;
 pub mod signal;
 pub mod sim;
 pub mod state;
+pub mod static_json;
 
 pub use http::router;
 pub use state::AppState;

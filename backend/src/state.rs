@@ -14,11 +14,14 @@ use crate::lessons::{Course, LessonError};
 use crate::metrics::Metrics;
 use crate::sandbox::{SandboxError, SandboxPool, SandboxSpec};
 use crate::session::SessionRegistry;
+use crate::static_json::CourseJson;
 
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub course: Arc<Course>,
+    /// The course's JSON answers, encoded once.
+    pub course_json: Arc<CourseJson>,
     pub dist_dir: PathBuf,
     pub catalog: Arc<CommandCatalog>,
     pub sessions: Arc<SessionRegistry>,
@@ -52,6 +55,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    #[error("the course does not encode as JSON: {0}")]
+    Encode(#[from] std::io::Error),
     #[error("no randomness for the instructor token: {0}")]
     Random(String),
 }
@@ -62,6 +67,7 @@ impl AppState {
     pub async fn build(config: &Config) -> Result<AppState, StartupError> {
         let engine = Arc::new(Engine::discover(&config.engine_dir)?);
         let course = Course::load(&config.lessons_dir)?;
+        let course_json = CourseJson::encode(&course, &engine)?;
         let control = ControlStore::open(StoreConfig {
             engine_server: engine.server.clone(),
             data_dir: config.data_dir.clone(),
@@ -105,6 +111,7 @@ impl AppState {
         Ok(AppState {
             engine,
             course: Arc::new(course),
+            course_json: Arc::new(course_json),
             dist_dir: config.dist_dir.clone(),
             catalog: Arc::new(catalog),
             sessions,

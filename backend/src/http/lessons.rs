@@ -1,5 +1,6 @@
 //! The course over HTTP: `GET /api/lessons`, `GET /api/lessons/<slug>`,
-//! `GET /api/engine`, `GET /api/commands`, "Start fresh"
+//! `GET /api/engine`, `GET /api/commands` (the lessons and the catalog as
+//! encoded once at start), "Start fresh"
 //! (`POST /api/lessons/<slug>/start`) and a task's check
 //! (`POST /api/lessons/<slug>/tasks/<index>/check`).
 
@@ -8,29 +9,28 @@ use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use protocol::{EngineInfo, LessonPage, LessonSummary};
+use protocol::EngineInfo;
 
 use super::auth::BearerSession;
 use super::HttpError;
 use crate::state::AppState;
+use crate::static_json::StaticJson;
 
-pub async fn list(State(state): State<AppState>) -> Json<Vec<LessonSummary>> {
-    Json(state.course.summaries(&state.engine))
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    respond(&state.course_json.list, &headers)
 }
 
 pub async fn page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Result<Json<LessonPage>, HttpError> {
-    state
-        .course
-        .page(&slug, &state.engine)
-        .map(Json)
-        .ok_or_else(|| {
-            HttpError::NotFound(format!(
-                "There is no lesson `{slug}`; the lesson list shows every lesson."
-            ))
-        })
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let page = state.course_json.page(&slug).ok_or_else(|| {
+        HttpError::NotFound(format!(
+            "There is no lesson `{slug}`; the lesson list shows every lesson."
+        ))
+    })?;
+    Ok(respond(page, &headers))
 }
 
 pub async fn engine(State(state): State<AppState>) -> Json<EngineInfo> {
@@ -38,16 +38,17 @@ pub async fn engine(State(state): State<AppState>) -> Json<EngineInfo> {
 }
 
 /// `GET /api/commands`: the docs behind the console's completion and
-/// hints, as serialized (and gzipped) once at start, not per request.
+/// hints.
 pub async fn commands(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let catalog = &state.catalog;
-    let gzipped = super::accept::gzip(&headers);
-    let mut response = if gzipped {
-        catalog.docs_gzip.clone()
-    } else {
-        catalog.docs_json.clone()
-    }
-    .into_response();
+    respond(&state.catalog.docs, &headers)
+}
+
+/// An answer encoded at start: gzipped to a client that accepts it, plain
+/// JSON to any other.
+fn respond(answer: &StaticJson, headers: &HeaderMap) -> Response {
+    let gzipped = super::accept::gzip(headers);
+    let body = if gzipped { &answer.gzip } else { &answer.json };
+    let mut response = body.clone().into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(VARY, HeaderValue::from_static("accept-encoding"));

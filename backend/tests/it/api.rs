@@ -85,37 +85,60 @@ async fn root_and_deep_links_serve_the_app() {
     }
 }
 
-/// The catalog every new page fetches (about 145 KB of JSON) goes gzipped
-/// to a client that accepts it, and unpacks to the same JSON.
+/// The answers every new page fetches (the catalog, about 145 KB of JSON;
+/// the lesson list; the lesson itself, about 20 KB) go gzipped to a client
+/// that accepts it, and unpack to the same JSON; an unknown lesson is
+/// still a 404 with its sentence.
 #[tokio::test]
-async fn command_docs_go_gzipped_to_a_browser() {
-    use std::io::Read;
+async fn the_catalog_and_lessons_go_gzipped_to_a_browser() {
     let app = app_with_fixture_dist().await;
-    let plain = app.get("/api/commands").await;
-    assert_eq!(plain.headers().get("content-encoding"), None);
-    let plain = plain.bytes().await.unwrap();
+    for path in ["/api/commands", "/api/lessons", "/api/lessons/hashes"] {
+        let (plain, unpacked, packed) = plain_and_gzipped(&app, path).await;
+        assert_eq!(unpacked, plain, "{path}");
+        assert!(
+            packed * 2 < plain.len(),
+            "{path}: {packed} of {}",
+            plain.len()
+        );
+    }
+    let missing = app
+        .http
+        .get(format!("{}/api/lessons/no-such-lesson", app.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers().get("content-encoding"), None);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+/// `path` fetched without and with `Accept-Encoding: gzip`: the plain
+/// body, the gzipped one unpacked, and the gzipped one's size.
+async fn plain_and_gzipped(app: &TestApp, path: &str) -> (Vec<u8>, Vec<u8>, usize) {
+    use std::io::Read;
+    let plain = app.get(path).await;
+    assert_eq!(plain.status(), StatusCode::OK, "{path}");
+    assert_eq!(plain.headers().get("content-encoding"), None, "{path}");
+    let plain = plain.bytes().await.unwrap().to_vec();
     let gzipped = app
         .http
-        .get(format!("{}/api/commands", app.base))
+        .get(format!("{}{path}", app.base))
         .header("accept-encoding", "gzip, deflate, br")
         .send()
         .await
         .unwrap();
-    assert_eq!(gzipped.status(), StatusCode::OK);
-    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert_eq!(gzipped.status(), StatusCode::OK, "{path}");
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip", "{path}");
     assert_eq!(gzipped.headers()["content-type"], "application/json");
+    assert_eq!(gzipped.headers()["vary"], "accept-encoding");
     let packed = gzipped.bytes().await.unwrap();
-    assert!(
-        packed.len() * 4 < plain.len(),
-        "{} of {}",
-        packed.len(),
-        plain.len()
-    );
     let mut unpacked = Vec::new();
     flate2::read::GzDecoder::new(&packed[..])
         .read_to_end(&mut unpacked)
         .expect("valid gzip");
-    assert_eq!(unpacked, plain);
+    (plain, unpacked, packed.len())
 }
 
 #[tokio::test]

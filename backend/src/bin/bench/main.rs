@@ -48,7 +48,7 @@ const GOAL_GATEWAY_P99: f64 = 200.0;
 
 /// The console against webdis, side by side.
 #[derive(Debug, Parser)]
-#[command(name = "redis-tutor-bench", about, long_about = None)]
+#[command(name = "redis-tutor-bench", long_about = None)]
 struct Args {
     /// Rounds of the comparison. Each measures every pair once, the app and
     /// webdis in turn (the order flips every round); the medians are taken

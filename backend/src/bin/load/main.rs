@@ -37,7 +37,7 @@ use server::{Launch, ServerChild};
 
 /// Drives simulated learners against redis-tutor and reports what they saw.
 #[derive(Debug, Parser)]
-#[command(name = "redis-tutor-load", about, long_about = None)]
+#[command(name = "redis-tutor-load", long_about = None)]
 pub struct Args {
     /// Drive this running server (`http://HOST:PORT`) instead of starting one.
     #[arg(long)]

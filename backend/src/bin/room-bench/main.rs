@@ -44,7 +44,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The live classroom's fan-out, measured with a full room.
 #[derive(Debug, Parser)]
-#[command(name = "redis-tutor-room-bench", about, long_about = None)]
+#[command(name = "redis-tutor-room-bench", long_about = None)]
 struct Args {
     /// Learners in the room, each with a room socket of its own.
     #[arg(long, default_value_t = 200)]
