@@ -7,6 +7,7 @@
 mod reads;
 mod storage;
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -163,6 +164,9 @@ fn said(e: &ServerError) -> String {
     }
 }
 
+/// Above this many keys the grader does not list the whole database.
+const ALL_KEYS_CAP: i64 = 100_000;
+
 /// One `fs_read` reply: a row per user, a cell per field.
 type Rows = Vec<Vec<Option<String>>>;
 
@@ -191,6 +195,10 @@ fn rows(reply: &Value) -> Result<Rows, String> {
                 .map(cell)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|v| format!("row {} of fs_read's reply holds {v}, not a value", i + 1)),
+            Value::Nil => Err(format!(
+                "row {} of fs_read's reply is nil, not an array of values: every key asked for needs a row, and a user with no features a row of nils",
+                i + 1
+            )),
             other => Err(format!(
                 "row {} of fs_read's reply is {other:?}, not an array of values",
                 i + 1
@@ -291,15 +299,56 @@ impl FeatureStore {
     /// Every key whose name starts with `user` (the user's own key, and
     /// any key a solution derives from it).
     async fn keys_of(&mut self, user: &str) -> Result<Vec<String>, Stop> {
+        self.scan(Some(&format!("{user}*"))).await
+    }
+
+    /// Every key in the database, to see what a write created outside the
+    /// keys it was given; `None` past `ALL_KEYS_CAP` keys (a big database
+    /// the CLI grades in place), where the comparison is skipped.
+    async fn all_keys(&mut self) -> Result<Option<BTreeSet<String>>, Stop> {
+        let size = self.int(&redis::cmd("DBSIZE")).await?;
+        if size > ALL_KEYS_CAP {
+            return Ok(None);
+        }
+        Ok(Some(self.scan(None).await?.into_iter().collect()))
+    }
+
+    /// Whether any field of the hash `key` has a TTL of its own (`HEXPIRE`,
+    /// `HSETEX`): such a hash can have no TTL on the key and still age.
+    async fn has_field_ttls(&mut self, key: &str) -> Result<bool, Stop> {
+        let fields: Vec<String> = match self.redis(redis::cmd("HKEYS").arg(key)).await {
+            Ok(redis::Value::Array(fields)) => fields
+                .iter()
+                .filter_map(|f| cell(f).ok().flatten())
+                .collect(),
+            // Not a hash (WRONGTYPE is the grader's own command failing).
+            _ => return Ok(false),
+        };
+        if fields.is_empty() {
+            return Ok(false);
+        }
+        let mut httl = redis::cmd("HTTL");
+        httl.arg(key).arg("FIELDS").arg(fields.len()).arg(&fields);
+        // Redis before 7.4 has no HTTL, and no field TTLs either.
+        Ok(match self.redis(&httl).await {
+            Ok(redis::Value::Array(ttls)) => ttls
+                .iter()
+                .any(|t| matches!(t, redis::Value::Int(n) if *n >= 0)),
+            _ => false,
+        })
+    }
+
+    /// `SCAN` to the end, with `MATCH pattern` when given.
+    async fn scan(&mut self, pattern: Option<&str>) -> Result<Vec<String>, Stop> {
         let mut found = Vec::new();
         let mut cursor = 0u64;
         loop {
             let mut scan = redis::cmd("SCAN");
-            scan.arg(cursor)
-                .arg("MATCH")
-                .arg(format!("{user}*"))
-                .arg("COUNT")
-                .arg(1000);
+            scan.arg(cursor);
+            if let Some(pattern) = pattern {
+                scan.arg("MATCH").arg(pattern);
+            }
+            scan.arg("COUNT").arg(1000);
             let Value::Array(reply) = self.redis(&scan).await? else {
                 return Err(Stop::Error(
                     "SCAN answered something other than an array".into(),
