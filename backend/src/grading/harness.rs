@@ -152,16 +152,16 @@ pub async fn server_time_us(conn: &mut MultiplexedConnection) -> redis::RedisRes
     Ok(secs * 1_000_000 + micros)
 }
 
-/// An integer reply (`1`/`0`), or a sentence saying what came back.
+/// An integer reply (`1`/`0`), or a sentence saying what came back. A
+/// string that looks like a number is not one: a client comparing the
+/// reply with 1 gets "1" and reads it as something else.
 pub fn as_int(value: &Value) -> Result<i64, String> {
     match value {
         Value::Int(n) => Ok(*n),
-        Value::BulkString(b) => String::from_utf8_lossy(b).trim().parse().map_err(|_| {
-            format!(
-                "returned the string {:?}, not 1 or 0",
-                String::from_utf8_lossy(b)
-            )
-        }),
+        Value::BulkString(b) => Err(format!(
+            "returned the string {:?}, not an integer (return a Lua number: Redis sends it as an integer)",
+            String::from_utf8_lossy(b)
+        )),
         Value::ServerError(e) => Err(format!("returned an error: {e}")),
         other => Err(format!("returned {other:?}, not 1 or 0")),
     }

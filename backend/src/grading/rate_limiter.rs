@@ -2,8 +2,8 @@
 //! stress (20 clients, both limiters, memory sampled) runs first, on its
 //! own, since it takes half the sandbox's connections; then every timed
 //! check runs at once, each on its own connection and keys, so the whole
-//! exercise takes about as long as the slowest one (the 4 s refill
-//! measurement).
+//! exercise takes about as long as the slowest one (the sliding log's four
+//! windows, then its expiry).
 
 mod bucket;
 mod calls;
@@ -64,9 +64,9 @@ const CHECKS: &[CheckDef] = &[
     },
     CheckDef {
         id: sliding::IDLE,
-        title: "An idle sliding-window key expires",
+        title: "The sliding window's log keeps only the last window, and expires when idle",
         step: "an-idle-log-expires",
-        hint: "Give the key a TTL of one window each time you add to it.",
+        hint: "On every call remove the entries older than the window, and give the key a TTL of one window each time you add to it.",
     },
     CheckDef {
         id: stress::BUCKET,
@@ -94,14 +94,15 @@ const CHECKS: &[CheckDef] = &[
     },
     CheckDef {
         id: bucket::IDLE,
-        title: "An idle token bucket's key expires",
+        title: "A token bucket's key lasts until it is full again, then expires",
         step: "an-idle-bucket-expires",
-        hint: "A bucket is full again after capacity ÷ rate seconds; give the key a TTL of about that each time you write it.",
+        hint: "A bucket is full again after capacity ÷ rate seconds: give the key a TTL of about that each time you write it, not less (a missing bucket counts as full).",
     },
 ];
 
 /// A timed check may take at most this long (each call within it also has
-/// the harness's per-call deadline); the slowest takes about 4.5 s.
+/// the harness's per-call deadline); the slowest (the sliding log's four
+/// windows, then its expiry) takes about 6 s.
 const CHECK_DEADLINE: Duration = Duration::from_secs(12);
 
 async fn within(check: impl Future<Output = Step<Outcome>>) -> Outcome {

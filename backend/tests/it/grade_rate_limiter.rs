@@ -153,6 +153,68 @@ async fn a_bucket_without_a_ttl_fails_only_the_bucket_expiry_check() {
     assert!(message(&report, "bucket-idle-expires").contains("PTTL answered -1"));
 }
 
+#[tokio::test]
+async fn a_bucket_whose_key_lasts_one_token_fails_only_the_bucket_expiry_check() {
+    let report = graded("bucket-ttl-of-one-token").await;
+    assert_fails_only(&report, &["bucket-idle-expires"]);
+    let said = message(&report, "bucket-idle-expires");
+    assert!(
+        said.contains("4 of 4 requests were allowed")
+            && said.contains("a missing bucket counts as full"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn state_kept_under_keys_the_function_was_not_given_fails_both_expiry_checks() {
+    let report = graded("state-under-other-keys").await;
+    assert_fails_only(&report, &["sliding-idle-expires", "bucket-idle-expires"]);
+    for check in ["sliding-idle-expires", "bucket-idle-expires"] {
+        let said = message(&report, check);
+        assert!(
+            said.contains("PTTL answered -2") && said.contains("KEYS[1]"),
+            "{said}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sliding_clock_in_microseconds_denies_nothing_and_fails_the_rejected_check() {
+    let report = graded("sliding-clock-in-microseconds").await;
+    assert_fails_only(&report, &["sliding-rejected-not-counted"]);
+    let said = message(&report, "sliding-rejected-not-counted");
+    assert!(
+        said.contains("was allowed too") && said.contains("same unit"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn a_log_never_trimmed_fails_only_the_sliding_log_check() {
+    let report = graded("log-never-trimmed").await;
+    assert_fails_only(&report, &["sliding-idle-expires"]);
+    let said = message(&report, "sliding-idle-expires");
+    assert!(said.contains("never removed"), "{said}");
+}
+
+#[tokio::test]
+async fn answers_given_as_strings_are_not_the_integers_the_contract_asks_for() {
+    let report = graded("returns-strings").await;
+    assert_eq!(report.status, GradeStatus::Fail, "{report:#?}");
+    let said = message(&report, "sliding-exact-under-load");
+    assert!(
+        said.contains(r#"the string "1", not an integer"#) && said.contains("Lua number"),
+        "{said}"
+    );
+}
+
+/// A different design that behaves the same: the bucket as GCRA, one
+/// number per key.
+#[tokio::test]
+async fn a_gcra_bucket_passes() {
+    assert_passes(&graded("gcra").await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_library_passes_twenty_runs_in_a_row() {
     assert_reference_is_stable(EXERCISE, 20).await;

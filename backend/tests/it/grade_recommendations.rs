@@ -95,6 +95,39 @@ async fn trimming_the_highest_fails_only_top_n() {
 }
 
 #[tokio::test]
+async fn keeping_members_tied_at_the_cut_fails_only_top_n() {
+    let report = grade_fixture("trim-keeps-ties").await;
+    assert_fails_only(&report, &["top-n"]);
+    let check = report.checks.iter().find(|c| c.id == "top-n").unwrap();
+    assert!(
+        check.message.contains("holds 7 members") && check.message.contains("tied"),
+        "{check:#?}"
+    );
+}
+
+#[tokio::test]
+async fn removing_every_member_tied_at_the_lowest_score_fails_only_top_n() {
+    let report = grade_fixture("trim-every-lowest-tie").await;
+    assert_fails_only(&report, &["top-n"]);
+    let check = report.checks.iter().find(|c| c.id == "top-n").unwrap();
+    assert!(check.message.contains("fewer than n"), "{check:#?}");
+}
+
+#[tokio::test]
+async fn answers_given_as_strings_fail_only_answers() {
+    let report = grade_fixture("returns-strings").await;
+    assert_fails_only(&report, &["answers"]);
+    let check = report.checks.iter().find(|c| c.id == "answers").unwrap();
+    assert!(check.message.contains("not an integer"), "{check:#?}");
+}
+
+/// Another way to cut that keeps exactly n: ZPOPMIN of the surplus.
+#[tokio::test]
+async fn trimming_with_zpopmin_passes() {
+    assert_passes(&grade_fixture("trim-with-zpopmin").await);
+}
+
+#[tokio::test]
 async fn an_unreachable_redis_is_an_error_not_a_fail() {
     let connect: Connector = Box::new(|| {
         Box::pin(async {

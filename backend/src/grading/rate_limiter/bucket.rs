@@ -155,20 +155,38 @@ pub async fn server_clock(harness: &Harness) -> Step<Outcome> {
     })
 }
 
-/// One request to a bucket that is full again after 0.5 s: it must have a
-/// TTL and be gone within capacity/rate + 2 s.
+/// A burst drains a bucket of capacity 4 refilled at 2 tokens a second
+/// (full again after 2 s); 0.75 s later only the 1.5 tokens earned may be
+/// spent, so a key that expired before the bucket was full (a missing
+/// bucket counts as full) shows as a second full burst. After that last
+/// burst the key must have a TTL and be gone within capacity/rate + 2 s.
 pub async fn idle_expires(harness: &Harness) -> Step<Outcome> {
     harness.starting(IDLE);
-    const CAP: u64 = 1;
+    const CAP: u64 = 4;
     const RATE: f64 = 2.0;
-    let within = Duration::from_secs_f64(CAP as f64 / RATE + 2.0);
+    const PAUSE: Duration = Duration::from_millis(750);
+    let full_after = CAP as f64 / RATE;
+    let within = Duration::from_secs_f64(full_after + 2.0);
     let key = harness.key("bucket");
     let mut conn = connect(harness).await?;
-    request(&mut conn, &calls::bucket(&key, CAP, RATE)).await?;
+    let cmd = calls::bucket(&key, CAP, RATE);
+    let burst_size = CAP as usize;
+    burst(&mut conn, &vec![cmd.clone(); burst_size], false).await?;
+    let drained_ttl = calls::pttl(&mut conn, &key).await?;
+    let drained_at = Instant::now();
+    sleep(PAUSE).await;
+    let waited = drained_at.elapsed();
+    let again = allowed(&burst(&mut conn, &vec![cmd; burst_size], false).await?);
+    let earned = secs(waited) * RATE;
+    // One token of slack for the grader's own timing.
+    if again as f64 > earned.floor() + 1.0 {
+        return Ok(Outcome::Fail(format!(
+            "a burst drained a bucket of capacity {CAP} ({RATE} tokens a second) and left its key with a PTTL of {drained_ttl} ms; {:.2} s later {again} of {CAP} requests were allowed, where {earned:.1} tokens had come back: the key expired before the bucket was full again, and a missing bucket counts as full. Keep it at least capacity ÷ rate ({full_after:.1} s here)",
+            secs(waited)
+        )));
+    }
     let sent = Instant::now();
-    let setting = format!(
-        "capacity {CAP}, {RATE} tokens a second: full again after {:.1} s",
-        CAP as f64 / RATE
-    );
+    let setting =
+        format!("capacity {CAP}, {RATE} tokens a second: full again after {full_after:.1} s");
     calls::expires(&mut conn, &key, sent, within, "bucket", &setting).await
 }

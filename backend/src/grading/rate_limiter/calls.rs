@@ -155,7 +155,12 @@ pub async fn expires(
             "PTTL answered -1 after a request: the {what} never expires, so every client that ever called keeps a key in memory"
         )));
     }
-    let gone = ttl == -2 || gone_by(conn, key, sent + within).await?;
+    if ttl == -2 {
+        return Ok(Outcome::Fail(format!(
+            "PTTL answered -2 (no such key) right after a request ({setting}): the function keeps its state somewhere other than KEYS[1], the key it is given, so the grader cannot see it expire, and Redis cannot tell which keys a call touches"
+        )));
+    }
+    let gone = gone_by(conn, key, sent + within).await?;
     let said = format!(
         "PTTL was {ttl} ms after a request ({setting}), and {:.1} s later the {what} was {}",
         secs(sent.elapsed()),
@@ -172,7 +177,7 @@ pub async fn expires(
 }
 
 /// `PTTL key`: milliseconds left, -1 without a TTL, -2 when gone.
-async fn pttl(conn: &mut MultiplexedConnection, key: &str) -> Step<i64> {
+pub async fn pttl(conn: &mut MultiplexedConnection, key: &str) -> Step<i64> {
     let value = call(conn, redis::cmd("PTTL").arg(key))
         .await
         .map_err(|e| infra("PTTL", &e))?;
@@ -194,6 +199,32 @@ async fn gone_by(conn: &mut MultiplexedConnection, key: &str, deadline: Instant)
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// How many entries the collection at `key` holds, with its type (`None`
+/// for a string, as a GCRA limiter keeps, or no key at all).
+pub async fn entries(conn: &mut MultiplexedConnection, key: &str) -> Step<Option<(String, u64)>> {
+    let kind: String = redis::from_redis_value(
+        call(conn, redis::cmd("TYPE").arg(key))
+            .await
+            .map_err(|e| infra("TYPE", &e))?,
+    )
+    .map_err(|e| infra("TYPE", &e))?;
+    let count = match kind.as_str() {
+        "zset" => "ZCARD",
+        "list" => "LLEN",
+        "set" => "SCARD",
+        "hash" => "HLEN",
+        "stream" => "XLEN",
+        _ => return Ok(None),
+    };
+    let n: u64 = redis::from_redis_value(
+        call(conn, redis::cmd(count).arg(key))
+            .await
+            .map_err(|e| infra(count, &e))?,
+    )
+    .map_err(|e| infra(count, &e))?;
+    Ok(Some((kind, n)))
 }
 
 /// `MEMORY USAGE key SAMPLES 0` summed over `keys` (a missing key is 0).

@@ -180,6 +180,13 @@ pub async fn rejected_not_counted(harness: &Harness) -> Step<Outcome> {
         }
         next += Duration::from_millis(50);
     }
+    if denied == 0 {
+        return Ok(Outcome::Fail(format!(
+            "after {LIMIT} requests filled a window of {} s with a limit of {LIMIT}, every one of the requests sent 50 ms apart in the next {:.1} s was allowed too: the log does not hold requests for the whole window (are the window and the clock in the same unit, milliseconds?)",
+            WINDOW_MS / 1000,
+            secs(retrying_until - started)
+        )));
+    }
     sleep_until(last_allowed + WINDOW + Duration::from_millis(150)).await;
     let gap = last_allowed.elapsed();
     let again = allowed(
@@ -204,16 +211,37 @@ pub async fn rejected_not_counted(harness: &Harness) -> Step<Outcome> {
     })
 }
 
-/// One request: the log must have a TTL and be gone soon after the
-/// window has passed.
+/// A request every 100 ms for 4 s (four windows): the log must keep no
+/// more than the last window holds (at most 11 requests, even a log that
+/// wrongly records denied ones; one never trimmed holds every allowed
+/// request, about 20). Then, after the last request, it must have a TTL
+/// and be gone soon after the window has passed.
 pub async fn idle_expires(harness: &Harness) -> Step<Outcome> {
     harness.starting(IDLE);
     const GRACE: Duration = Duration::from_millis(1000);
+    const EVERY: Duration = Duration::from_millis(100);
+    const STREAM: u32 = 40;
     let key = harness.key("sliding");
     let mut conn = connect(harness).await?;
     let mut ids = Ids::new();
-    burst(&mut conn, &ids.requests(&key, WINDOW_MS, LIMIT, 1), false).await?;
+    let started = Instant::now();
+    for i in 0..STREAM {
+        sleep_until(started + EVERY * i).await;
+        let cmd = &ids.requests(&key, WINDOW_MS, LIMIT, 1)[0];
+        request(&mut conn, cmd).await?;
+    }
     let sent = Instant::now();
+    if let Some((kind, held)) = calls::entries(&mut conn, &key).await? {
+        let one_window = WINDOW_MS / EVERY.as_millis() as u64 + 1;
+        if held > one_window {
+            return Ok(Outcome::Fail(format!(
+                "after a request every {} ms for {:.1} s with a limit of {LIMIT} per {} s, the log (a {kind}) holds {held} entries: entries older than the window are never removed, so a busy client's log grows without bound. Remove them on every call (ZREMRANGEBYSCORE)",
+                EVERY.as_millis(),
+                secs(sent - started),
+                WINDOW_MS / 1000
+            )));
+        }
+    }
     let setting = format!("window {} s", WINDOW_MS / 1000);
     calls::expires(&mut conn, &key, sent, WINDOW + GRACE, "log", &setting).await
 }

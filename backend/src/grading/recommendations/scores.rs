@@ -103,46 +103,93 @@ pub async fn weights_accumulate(h: &Harness) -> Checked<(Outcome, Figure)> {
 }
 
 /// 18 items, one event each (5 purchases, 6 clicks, 7 views) in random
-/// order, with n = 5: the set must end with exactly the 5 purchases.
+/// order, with n = 5: the set must end with exactly the 5 purchases. Then
+/// a cut line inside a tie: 3 purchases, 4 clicks and 2 views, in that
+/// order, must leave exactly the purchases and 2 of the clicks.
 pub async fn top_n(h: &Harness) -> Checked<Outcome> {
     const N: usize = 5;
     let feed = Feed::new(h);
-    let mut events: Vec<Event> = [(Kind::Purchase, N), (Kind::Click, 6), (Kind::View, 7)]
-        .into_iter()
-        .flat_map(|(kind, count)| (0..count).map(move |_| Event { kind, item: item() }))
-        .collect();
+    let mut events = one_each(&[(Kind::Purchase, N), (Kind::Click, 6), (Kind::View, 7)]);
     for i in (1..events.len()).rev() {
         events.swap(i, random_below(i + 1));
     }
     produce_and_consume(h, &feed, &events, Duration::ZERO, N).await?;
     let mut conn = feed::connect(h).await?;
     let kept = feed.scores(&mut conn).await?;
-    let highest: BTreeSet<&str> = events
-        .iter()
-        .filter(|e| e.kind == Kind::Purchase)
-        .map(|e| e.item.as_str())
-        .collect();
+    let highest = items_of(&events, Kind::Purchase);
     let members: BTreeSet<&str> = kept.iter().map(|(m, _)| m.as_str()).collect();
-    let listed = kept
-        .iter()
-        .map(|(m, s)| format!("{m} {s}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let seen = format!("{} items, one event each, n = {N}", events.len());
-    Ok(if kept.len() > N {
-        Outcome::Fail(format!(
+    if kept.len() > N {
+        return Ok(Outcome::Fail(format!(
             "{seen}: the set holds {} members. A set never cut to n grows with every item ever seen, and serving it costs more each time.",
             kept.len()
-        ))
-    } else if members != highest {
+        )));
+    }
+    if members != highest {
         let dropped = highest.difference(&members).count();
+        return Ok(Outcome::Fail(format!(
+            "{seen}: the set holds {} members ({}), but the {N} highest are the purchases, scored 10 each, and {dropped} of them are gone. The cut must drop the lowest scores and keep the best recommendations.",
+            kept.len(),
+            listed(&kept)
+        )));
+    }
+
+    let tied = Feed::new(h);
+    let events = one_each(&[(Kind::Purchase, 3), (Kind::Click, 4), (Kind::View, 2)]);
+    produce_and_consume(h, &tied, &events, Duration::ZERO, N).await?;
+    let kept = tied.scores(&mut conn).await?;
+    let purchases = items_of(&events, Kind::Purchase);
+    let clicks = items_of(&events, Kind::Click);
+    let members: BTreeSet<&str> = kept.iter().map(|(m, _)| m.as_str()).collect();
+    let tie = format!(
+        "With 3 purchases, 4 clicks and 2 views applied in that order and n = {N} (the cut falls among the clicks, all scored 3)"
+    );
+    Ok(if kept.len() < N {
         Outcome::Fail(format!(
-            "{seen}: the set holds {} members ({listed}), but the {N} highest are the purchases, scored 10 each, and {dropped} of them are gone. The cut must drop the lowest scores and keep the best recommendations.",
+            "{tie}: the set holds {} members ({}), fewer than n: the cut removed every member tied at the lowest score. Remove only the surplus, by rank (ZREMRANGEBYRANK key 0 -(n+1)).",
+            kept.len(),
+            listed(&kept)
+        ))
+    } else if kept.len() > N {
+        Outcome::Fail(format!(
+            "{tie}: the set holds {} members: members tied with the n-th were kept, so the set grows with every item that ties at the cut line. Remove the surplus by rank, whatever the scores.",
             kept.len()
+        ))
+    } else if !purchases.is_subset(&members)
+        || members.difference(&purchases).any(|m| !clicks.contains(m))
+    {
+        Outcome::Fail(format!(
+            "{tie}: the set holds {}, where the 3 purchases and 2 of the clicks should stay. The cut must drop the lowest scores.",
+            listed(&kept)
         ))
     } else {
         Outcome::Pass(format!(
-            "{seen}: ZCARD is {N} and the members are the {N} items scored 10"
+            "{seen}: ZCARD is {N} and the members are the {N} items scored 10. {tie}: the 3 purchases and 2 clicks stay"
         ))
     })
+}
+
+/// One event on a new item for each `(kind, how many)`, in that order.
+fn one_each(kinds: &[(Kind, usize)]) -> Vec<Event> {
+    kinds
+        .iter()
+        .flat_map(|&(kind, count)| (0..count).map(move |_| Event { kind, item: item() }))
+        .collect()
+}
+
+/// The items of `events` of one kind.
+fn items_of(events: &[Event], kind: Kind) -> BTreeSet<&str> {
+    events
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| e.item.as_str())
+        .collect()
+}
+
+/// "member score, member score, …"
+fn listed(kept: &[(String, f64)]) -> String {
+    kept.iter()
+        .map(|(m, s)| format!("{m} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
