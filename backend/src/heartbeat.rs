@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use axum::extract::ws::{Message, WebSocket};
 use tokio::time::{Interval, MissedTickBehavior};
 
 pub struct Heartbeat {
@@ -47,6 +48,24 @@ impl Heartbeat {
     pub fn peer_gone(&mut self) -> bool {
         std::mem::replace(&mut self.quiet, true)
     }
+
+    /// How long one message may wait for the peer to take it: a whole
+    /// interval, as for silence.
+    pub fn send_within(&self) -> Duration {
+        self.interval.period()
+    }
+}
+
+/// Sends one message, or gives up after `within`: false when the socket is
+/// gone or its peer did not take the message in time. A peer that stops
+/// reading (a frozen tab, or a client that means harm) fills the socket's
+/// buffers, and an unbounded send would hold the socket's loop, and with it
+/// the heartbeat and the session's end, for as long as the peer likes.
+pub async fn send(socket: &mut WebSocket, message: Message, within: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(within, socket.send(message)).await,
+        Ok(Ok(()))
+    )
 }
 
 #[cfg(test)]

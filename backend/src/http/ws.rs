@@ -28,7 +28,7 @@ mod told;
 mod wire;
 
 use super::{auth, HttpError};
-use crate::heartbeat::Heartbeat;
+use crate::heartbeat::{self, Heartbeat};
 use crate::session::Session;
 use crate::sim::streams::StreamAction;
 use crate::sim::{Measurement, Simulations};
@@ -85,6 +85,7 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let mut notices = session.subscribe_notices();
     let limits = session.limits();
     let mut heartbeat = Heartbeat::start(Duration::from_millis(limits.ws_ping_every_ms));
+    let within = heartbeat.send_within();
     let mut pace = Pace::new(limits.ws_messages_per_sec, limits.ws_message_burst);
     let (frames_tx, mut frames) = mpsc::channel(FRAME_BUFFER);
     let in_multi = session.in_multi().await;
@@ -101,7 +102,12 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
     let mut running = pin!(Fuse::terminated());
     let mut told = Told::default();
     let mut busy = Running::Nothing;
-    let mut open = send(&mut socket, &ServerMessage::SessionState { in_multi }).await;
+    let mut open = send(
+        &mut socket,
+        within,
+        &ServerMessage::SessionState { in_multi },
+    )
+    .await;
     while open {
         let may_read = idle.is_some() && pace.may_read();
         let event = tokio::select! {
@@ -148,18 +154,19 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                 } = *answer;
                 let after = told.settle(&mut reply, also);
                 let framed = match frame {
-                    Some(frame) => send(&mut socket, &ServerMessage::Frame { frame }).await,
+                    Some(frame) => send(&mut socket, within, &ServerMessage::Frame { frame }).await,
                     None => true,
                 };
-                let mut sent = framed && send(&mut socket, &reply).await;
+                let mut sent = framed && send(&mut socket, within, &reply).await;
                 for notice in after {
-                    sent = sent && send(&mut socket, &ServerMessage::Notice { notice }).await;
+                    sent =
+                        sent && send(&mut socket, within, &ServerMessage::Notice { notice }).await;
                 }
                 sent
             }
-            Event::Frame(frame) => send(&mut socket, &ServerMessage::Frame { frame }).await,
+            Event::Frame(frame) => send(&mut socket, within, &ServerMessage::Frame { frame }).await,
             Event::Notice(notice) => match told.on_stream(notice, busy) {
-                Some(notice) => send(&mut socket, &ServerMessage::Notice { notice }).await,
+                Some(notice) => send(&mut socket, within, &ServerMessage::Notice { notice }).await,
                 None => true,
             },
             Event::Tick => {
@@ -170,11 +177,11 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                     heartbeat.heard();
                 }
                 !heartbeat.peer_gone()
-                    && socket.send(Message::Ping(Vec::new().into())).await.is_ok()
+                    && heartbeat::send(&mut socket, Message::Ping(Vec::new().into()), within).await
             }
             Event::Violation(message) => {
                 let error = ErrorBody::new(ErrorCode::ProtocolViolation, message);
-                let _ = send(&mut socket, &ServerMessage::Error { seq: 0, error }).await;
+                let _ = send(&mut socket, within, &ServerMessage::Error { seq: 0, error }).await;
                 false
             }
             Event::TooBig => {
@@ -186,13 +193,13 @@ async fn serve(mut socket: WebSocket, session: Arc<Session>, state: AppState) {
                     code: CLOSE_TOO_BIG,
                     reason: reason.into(),
                 };
-                let _ = socket.send(Message::Close(Some(close))).await;
+                let _ = heartbeat::send(&mut socket, Message::Close(Some(close)), within).await;
                 return;
             }
             Event::Closed => false,
         };
     }
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = heartbeat::send(&mut socket, Message::Close(None), within).await;
 }
 
 /// Whether a request's reply can be far behind what it causes: one line

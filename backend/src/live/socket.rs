@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, mpsc};
 use super::requests::Requests;
 use super::LiveRoom;
 use crate::control::learners::LearnerRef;
-use crate::heartbeat::Heartbeat;
+use crate::heartbeat::{self, Heartbeat};
 use crate::state::AppState;
 
 /// The first message must arrive within this.
@@ -46,9 +46,11 @@ fn refusal(code: ErrorCode, message: impl Into<String>) -> ErrorBody {
     ErrorBody::new(code, message)
 }
 
-async fn send(socket: &mut WebSocket, message: &RoomServerMessage) -> bool {
+/// One message as JSON; false once the socket is gone or its peer has not
+/// taken the message `within` (`heartbeat::send`).
+async fn send(socket: &mut WebSocket, within: Duration, message: &RoomServerMessage) -> bool {
     match serde_json::to_string(message) {
-        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+        Ok(text) => heartbeat::send(socket, Message::Text(text.into()), within).await,
         Err(_) => false,
     }
 }
@@ -101,11 +103,19 @@ pub async fn serve(
     name: String,
     ip: IpAddr,
 ) {
+    // A page that takes no message for a whole ping interval is gone, as
+    // one that says nothing for that long.
+    let within = Duration::from_millis(state.sessions.pool().spec().limits.ws_ping_every_ms);
     let who = match hello(&mut socket, &state, &room_id).await {
         Ok(who) => who,
         Err(error) => {
-            let _ = send(&mut socket, &RoomServerMessage::Error { seq: 0, error }).await;
-            let _ = socket.send(Message::Close(None)).await;
+            let _ = send(
+                &mut socket,
+                within,
+                &RoomServerMessage::Error { seq: 0, error },
+            )
+            .await;
+            let _ = heartbeat::send(&mut socket, Message::Close(None), within).await;
             return;
         }
     };
@@ -120,7 +130,12 @@ pub async fn serve(
                     ErrorCode::TooManySockets,
                     format!("You have this class open in {SOCKETS_PER_LEARNER} pages already; close one first."),
                 );
-                let _ = send(&mut socket, &RoomServerMessage::Error { seq: 0, error }).await;
+                let _ = send(
+                    &mut socket,
+                    within,
+                    &RoomServerMessage::Error { seq: 0, error },
+                )
+                .await;
                 return;
             }
             room.arrive(&learner.id)
@@ -145,16 +160,14 @@ pub async fn serve(
         hand_raised,
         console: room.recent_console(),
     };
-    if send(&mut socket, &welcome).await {
-        let ping_every =
-            Duration::from_millis(state.sessions.pool().spec().limits.ws_ping_every_ms);
+    if send(&mut socket, within, &welcome).await {
         let requests = Requests::new(state, room.clone(), who.clone(), ip);
-        run(&mut socket, &room, requests, &who, ping_every).await;
+        run(&mut socket, &room, requests, &who, within).await;
     }
     if let Who::Learner(learner) = &who {
         room.depart(&learner.id);
     }
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = heartbeat::send(&mut socket, Message::Close(None), within).await;
 }
 
 /// What the page sent: a request (answered now or later), or the end.
@@ -164,11 +177,12 @@ async fn on_incoming(
     socket: &mut WebSocket,
     requests: &mut Requests,
     later: &mpsc::Sender<RoomServerMessage>,
+    within: Duration,
 ) -> bool {
     match incoming {
         Some(Ok(Message::Text(text))) => match serde_json::from_str::<RoomClientMessage>(&text) {
             Ok(message) => match requests.handle(message, later).await {
-                Some(reply) => send(socket, &reply).await,
+                Some(reply) => send(socket, within, &reply).await,
                 None => true,
             },
             Err(e) => {
@@ -176,7 +190,7 @@ async fn on_incoming(
                     ErrorCode::ProtocolViolation,
                     format!("Not a room message ({e}). Expected JSON like {{\"type\":\"ping\",\"seq\":1}}."),
                 );
-                let _ = send(socket, &RoomServerMessage::Error { seq: 0, error }).await;
+                let _ = send(socket, within, &RoomServerMessage::Error { seq: 0, error }).await;
                 false
             }
         },
@@ -185,7 +199,7 @@ async fn on_incoming(
                 ErrorCode::ProtocolViolation,
                 "Binary messages are not part of the room protocol; send JSON text.",
             );
-            let _ = send(socket, &RoomServerMessage::Error { seq: 0, error }).await;
+            let _ = send(socket, within, &RoomServerMessage::Error { seq: 0, error }).await;
             false
         }
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
@@ -238,7 +252,7 @@ async fn run(
     room: &Arc<LiveRoom>,
     mut requests: Requests,
     who: &Who,
-    ping_every: Duration,
+    within: Duration,
 ) {
     let mut stream = room.subscribe();
     let mut ended = room.ended();
@@ -246,46 +260,46 @@ async fn run(
     let mut presence = room.presence();
     presence.mark_changed();
     let (answers_tx, mut answers) = mpsc::channel(ANSWERS);
-    let mut heartbeat = Heartbeat::start(ping_every);
+    let mut heartbeat = Heartbeat::start(within);
     loop {
         let open = tokio::select! {
             received = stream.recv() => match received {
-                Ok(text) => socket.send(Message::Text(text)).await.is_ok(),
+                Ok(text) => heartbeat::send(socket, Message::Text(text), within).await,
                 // Behind: skip ahead, then say where the class is now.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     let position = room.position().map(|place| RoomServerMessage::Goto { place });
                     let pace = RoomServerMessage::Pace { place: room.pace() };
                     let went = match position {
-                        Some(goto) => send(socket, &goto).await,
+                        Some(goto) => send(socket, within, &goto).await,
                         None => true,
                     };
-                    went && send(socket, &pace).await
+                    went && send(socket, within, &pace).await
                 }
                 Err(broadcast::error::RecvError::Closed) => false,
             },
             incoming = socket.recv() => {
                 heartbeat.heard();
-                on_incoming(incoming, socket, &mut requests, &answers_tx).await
+                on_incoming(incoming, socket, &mut requests, &answers_tx, within).await
             }
-            Some(answer) = answers.recv() => send(socket, &answer).await,
-            Some(line) = watched(&mut requests.watching) => send(socket, &line).await,
+            Some(answer) = answers.recv() => send(socket, within, &answer).await,
+            Some(line) = watched(&mut requests.watching) => send(socket, within, &line).await,
             () = async { let _ = ended.wait_for(|ended| *ended).await; } => {
-                let _ = send(socket, &RoomServerMessage::Ended).await;
+                let _ = send(socket, within, &RoomServerMessage::Ended).await;
                 false
             }
             () = removed(&mut removals, who) => {
                 let error = refusal(ErrorCode::Forbidden, "The instructor removed you from this class.");
-                let _ = send(socket, &RoomServerMessage::Error { seq: 0, error }).await;
+                let _ = send(socket, within, &RoomServerMessage::Error { seq: 0, error }).await;
                 false
             }
             // Only the instructor is told who is connected and follows.
             Ok(()) = presence.changed(), if matches!(who, Who::Instructor) => {
                 let (connected, following) = *presence.borrow_and_update();
-                send(socket, &RoomServerMessage::Presence { connected, following }).await
+                send(socket, within, &RoomServerMessage::Presence { connected, following }).await
             }
             () = heartbeat.tick() => {
                 !heartbeat.peer_gone()
-                    && socket.send(Message::Ping(Vec::new().into())).await.is_ok()
+                    && heartbeat::send(socket, Message::Ping(Vec::new().into()), within).await
             }
         };
         if !open {

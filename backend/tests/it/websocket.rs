@@ -152,6 +152,54 @@ async fn a_socket_whose_page_stopped_answering_pings_is_closed() {
     }
 }
 
+/// A client that stops reading (a frozen tab, or one that means harm) lets
+/// replies pile up until the socket's buffers are full. A reply that waits
+/// a whole ping interval for it closes the socket, instead of holding the
+/// socket's loop, and with it the session's end and its place under the
+/// caps, for as long as the client likes.
+#[tokio::test]
+async fn a_socket_whose_client_stopped_reading_is_closed() {
+    use futures_util::SinkExt;
+    let app = TestApp::with_limits(|limits| limits.ws_ping_every_ms = 300).await;
+    let id = app.new_session().await;
+    app.exec(&id, "SETRANGE big 1048575 x").await;
+    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.set_recv_buffer_size(4096).unwrap();
+    let stream = tcp.connect(addr).await.unwrap();
+    let (mut socket, _) = tokio_tungstenite::client_async(app.ws_url(&id), stream)
+        .await
+        .expect("the socket opens");
+    assert_eq!(app.state.sessions.sockets_for(&id), 1);
+    // About 30 MB of replies, none of them read.
+    for seq in 1..=30 {
+        let exec = ClientMessage::Exec {
+            seq,
+            line: "GET big".into(),
+        };
+        let text = serde_json::to_string(&exec).unwrap();
+        socket
+            .send(tokio_tungstenite::tungstenite::Message::Text(text.into()))
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.state.sessions.sockets_for(&id) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a socket whose client reads nothing is still open after 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The session itself is fine: a new socket works.
+    let mut ws = app.ws(&id).await;
+    match ws.exec("STRLEN big").await {
+        ServerMessage::Result { result, .. } => assert_eq!(result.text, "(integer) 1048576"),
+        other => panic!("a new socket works: {other:?}"),
+    }
+    drop(socket);
+}
+
 /// `GET /api/sessions` says a session is alive and how many of its
 /// sockets are open against the cap (what a page whose socket was refused
 /// asks); an unknown session is a 401.

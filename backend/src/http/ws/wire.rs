@@ -21,10 +21,15 @@ pub(super) enum Event {
     Tick,
 }
 
-/// Sends one message as a JSON text frame; false once the socket is gone.
-pub(super) async fn send(socket: &mut WebSocket, message: &ServerMessage) -> bool {
+/// Sends one message as a JSON text frame; false once the socket is gone
+/// or its peer has not taken the message `within` (`heartbeat::send`).
+pub(super) async fn send(
+    socket: &mut WebSocket,
+    within: Duration,
+    message: &ServerMessage,
+) -> bool {
     match serde_json::to_string(message) {
-        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+        Ok(text) => crate::heartbeat::send(socket, Message::Text(text.into()), within).await,
         Err(_) => false,
     }
 }
