@@ -191,16 +191,16 @@ impl SandboxLink {
         let elapsed = started.elapsed();
         match result {
             Ok(value) => {
-                let was_script = is_script(args);
-                let flush = is_script_memory_error(&value);
+                // On 8.2 the Lua memory scripts leave behind counts against
+                // maxmemory: after a script, or a command refused for
+                // memory, a large heap is freed with SCRIPT FLUSH.
+                let look = is_script(args) || is_out_of_memory(&value);
                 let mut budget = Budget::new(limits.reply_max_elements, limits.reply_max_bytes);
                 let reply = convert(value, &mut budget);
-                if flush || (was_script && self.lua_memory().await > LUA_FLUSH_AT) {
-                    // On 8.2, leftover Lua garbage counts against maxmemory.
-                    let _ = self
-                        .conn
-                        .req_packed_command(redis::cmd("SCRIPT").arg("FLUSH"))
-                        .await;
+                if look {
+                    if let Some(notice) = self.free_lua_memory().await {
+                        notices.push(notice);
+                    }
                 }
                 if let Some(notice) = busy_notice(&reply) {
                     notices.push(notice);
@@ -244,21 +244,27 @@ impl SandboxLink {
         }
     }
 
-    /// Bytes of Lua memory in use (`used_memory_lua`), 0 when unknown.
-    async fn lua_memory(&mut self) -> u64 {
-        let info = self
-            .conn
-            .req_packed_command(redis::cmd("INFO").arg("memory"))
-            .await;
-        let text = match info {
-            Ok(Value::BulkString(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-            Ok(Value::VerbatimString { text, .. }) => text,
-            _ => return 0,
-        };
-        text.lines()
-            .find_map(|l| l.strip_prefix("used_memory_lua:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0)
+    /// Empties the script cache when Lua holds more than `LUA_FLUSH_AT`,
+    /// and says so. Both commands go on the sandbox's reserved control
+    /// connection: on the learner's own, inside MULTI, they were queued,
+    /// and EXEC showed their replies among the learner's.
+    async fn free_lua_memory(&mut self) -> Option<Notice> {
+        let mut control = self.sandbox.control();
+        let used = lua_memory(&mut control).await;
+        if used <= LUA_FLUSH_AT {
+            return None;
+        }
+        control
+            .req_packed_command(redis::cmd("SCRIPT").arg("FLUSH"))
+            .await
+            .ok()?;
+        Some(Notice {
+            kind: NoticeKind::Info,
+            message: format!(
+                "Your scripts had left {:.1} MiB of Lua memory, which counts against your sandbox's memory, so the console emptied the script cache (SCRIPT FLUSH). A script loaded with SCRIPT LOAD must be loaded again: EVALSHA answers NOSCRIPT until then. Functions (FUNCTION LOAD) are kept.",
+                used as f64 / (1024.0 * 1024.0)
+            ),
+        })
     }
 
     /// Follows MULTI/EXEC/DISCARD so the console can show `(TX)` and the
@@ -322,6 +328,22 @@ impl Liveness {
     }
 }
 
+/// Bytes of Lua memory in use (`used_memory_lua`), 0 when unknown.
+async fn lua_memory(conn: &mut MultiplexedConnection) -> u64 {
+    let info = conn
+        .req_packed_command(redis::cmd("INFO").arg("memory"))
+        .await;
+    let text = match info {
+        Ok(Value::BulkString(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(Value::VerbatimString { text, .. }) => text,
+        _ => return 0,
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix("used_memory_lua:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// Where a command ended up after its deadline.
 enum Step {
     Done(redis::RedisResult<Value>),
@@ -370,11 +392,14 @@ fn is_script(args: &[Vec<u8>]) -> bool {
     })
 }
 
-fn is_script_memory_error(value: &Value) -> bool {
+/// A command refused for memory (`OOM …`), or a script that ran out of it.
+/// Not any error that mentions memory: `OBJECT FREQ` and `MEMORY USAGE`
+/// with a wrong argument do, and emptied the script cache for nothing.
+fn is_out_of_memory(value: &Value) -> bool {
     match value {
-        Value::ServerError(e) => e
-            .details()
-            .is_some_and(|d| d.contains("not enough memory") || d.contains("memory")),
+        Value::ServerError(e) => {
+            e.code() == "OOM" || e.details().is_some_and(|d| d.contains("not enough memory"))
+        }
         _ => false,
     }
 }

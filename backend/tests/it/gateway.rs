@@ -225,3 +225,38 @@ async fn a_learners_sandbox_runs_at_the_servers_priority_whichever_way_it_starte
         "reset sandbox {fresh}: {nices:?}, server {ours}"
     );
 }
+
+/// The console's own look at Lua's memory after a script goes on the
+/// sandbox's control connection: inside MULTI it was queued on the
+/// learner's, and EXEC showed an INFO reply nobody asked for.
+#[tokio::test]
+async fn a_script_inside_multi_adds_nothing_to_exec() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    assert_eq!(app.exec(&id, "MULTI").await.text, "OK");
+    assert_eq!(app.exec(&id, "EVAL \"return 1\" 0").await.text, "QUEUED");
+    assert_eq!(app.exec(&id, "INCR n").await.text, "QUEUED");
+    assert_eq!(
+        app.exec(&id, "EXEC").await.text,
+        "1) (integer) 1\n2) (integer) 1"
+    );
+}
+
+/// An error that only mentions memory (OBJECT FREQ under the default
+/// eviction policy, a wrong MEMORY USAGE) is no reason to empty the
+/// script cache: a loaded script still runs, as in redis-cli.
+#[tokio::test]
+async fn an_error_that_mentions_memory_keeps_the_script_cache() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let sha = app.exec(&id, "SCRIPT LOAD \"return 42\"").await.text;
+    let sha = sha.trim_matches('"').to_owned();
+    app.exec(&id, "SET k v").await;
+    let freq = app.exec(&id, "OBJECT FREQ k").await.text;
+    assert!(freq.contains("maxmemory"), "{freq}");
+    assert!(app.exec(&id, "MEMORY USAGE").await.text.starts_with("(error)"));
+    assert_eq!(
+        app.exec(&id, &format!("EVALSHA {sha} 0")).await.text,
+        "(integer) 42"
+    );
+}
