@@ -49,9 +49,9 @@ pub struct RoomRules {
     pub idle: Duration,
     /// Most learners in one room.
     pub capacity: u32,
-    /// Join attempts per minute per client address.
+    /// Wrong join codes per minute per client address.
     pub joins_per_min: u32,
-    /// The pace of join attempts, per client address.
+    /// The wrong join codes of each client address.
     pub join_budget: PerMinute,
     /// No new step for this long (while present) marks a learner stuck.
     pub stuck_after: Duration,

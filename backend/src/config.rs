@@ -124,7 +124,8 @@ pub struct Config {
     #[arg(long, env = "REDIS_TUTOR_ROOM_CAPACITY", default_value_t = DEFAULT_ROOM_CAPACITY)]
     pub room_capacity: u32,
 
-    /// Attempts to join a room per minute per client address.
+    /// Wrong room codes per minute per client address (then 429); right
+    /// ones are never paced, so a class behind one address joins at once.
     #[arg(long, env = "REDIS_TUTOR_JOINS_PER_MIN_PER_IP", default_value_t = DEFAULT_JOINS_PER_MIN_PER_IP)]
     pub joins_per_min_per_ip: u32,
 

@@ -168,11 +168,13 @@ pub async fn join(
     request: Result<Json<JoinRoom>, JsonRejection>,
 ) -> Result<Json<RoomJoined>, HttpError> {
     let rules = &state.rooms;
-    if !rules.join_budget.take(peer.ip(), rules.joins_per_min) {
+    // Only wrong codes spend the address's budget: it is there against
+    // guessing, and a class behind one address joins at any pace.
+    if rules.join_budget.is_spent(peer.ip(), rules.joins_per_min) {
         return Err(refuse(
             ErrorCode::RateLimited,
             format!(
-                "Too many attempts to join a room from your address (at most {} a minute); wait a minute and check the code.",
+                "Too many wrong codes from your address (at most {} a minute); wait a minute and check the code with your instructor.",
                 rules.joins_per_min
             ),
         ));
@@ -182,6 +184,7 @@ pub async fn join(
         .map_err(bad_request)?
         .ok_or_else(|| bad_request("Say who you are: a name is needed to join a class."))?;
     let unknown = || {
+        rules.join_budget.take(peer.ip(), rules.joins_per_min);
         HttpError::NotFound(
             "No open room has that code: check it with your instructor (codes have 6 characters, without 0, O, 1, I or L).".to_owned(),
         )

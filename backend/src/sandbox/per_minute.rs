@@ -17,6 +17,28 @@ impl PerMinute {
     /// Takes one event from `ip`'s budget of `limit` per minute; false
     /// (and nothing taken) when the budget is spent.
     pub fn take(&self, ip: IpAddr, limit: u32) -> bool {
+        self.with_recent(ip, |times, now| {
+            if times.len() >= limit as usize {
+                return false;
+            }
+            times.push_back(now);
+            true
+        })
+    }
+
+    /// Whether `ip`'s budget of `limit` per minute is spent, taking
+    /// nothing: for a budget that only failures spend (`take` after one).
+    pub fn is_spent(&self, ip: IpAddr, limit: u32) -> bool {
+        self.with_recent(ip, |times, _| times.len() >= limit as usize)
+    }
+
+    /// `f` on `ip`'s events of the last minute (older ones dropped, for
+    /// every address).
+    fn with_recent(
+        &self,
+        ip: IpAddr,
+        f: impl FnOnce(&mut VecDeque<Instant>, Instant) -> bool,
+    ) -> bool {
         let Ok(mut recent) = self.recent.lock() else {
             return false;
         };
@@ -25,12 +47,7 @@ impl PerMinute {
             times.retain(|t| now.duration_since(*t) < WINDOW);
             !times.is_empty()
         });
-        let times = recent.entry(ip).or_default();
-        if times.len() >= limit as usize {
-            return false;
-        }
-        times.push_back(now);
-        true
+        f(recent.entry(ip).or_default(), now)
     }
 }
 
@@ -46,5 +63,15 @@ mod tests {
         assert!(budget.take(a, 2) && budget.take(a, 2));
         assert!(!budget.take(a, 2));
         assert!(budget.take(b, 2));
+    }
+
+    #[test]
+    fn looking_takes_nothing() {
+        let budget = PerMinute::default();
+        let a = IpAddr::from([10, 0, 0, 1]);
+        assert!(!budget.is_spent(a, 1));
+        assert!(!budget.is_spent(a, 1));
+        assert!(budget.take(a, 1));
+        assert!(budget.is_spent(a, 1));
     }
 }

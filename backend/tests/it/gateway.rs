@@ -254,7 +254,11 @@ async fn an_error_that_mentions_memory_keeps_the_script_cache() {
     app.exec(&id, "SET k v").await;
     let freq = app.exec(&id, "OBJECT FREQ k").await.text;
     assert!(freq.contains("maxmemory"), "{freq}");
-    assert!(app.exec(&id, "MEMORY USAGE").await.text.starts_with("(error)"));
+    assert!(app
+        .exec(&id, "MEMORY USAGE")
+        .await
+        .text
+        .starts_with("(error)"));
     assert_eq!(
         app.exec(&id, &format!("EVALSHA {sha} 0")).await.text,
         "(integer) 42"

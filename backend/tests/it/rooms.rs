@@ -272,6 +272,25 @@ async fn guessing_codes_is_paced_per_address() {
     );
 }
 
+/// Only wrong codes spend the address's budget: a class behind one
+/// address (a campus NAT) joins with the right code, every learner of it,
+/// however many arrive in the minute.
+#[tokio::test]
+async fn a_class_behind_one_address_joins_past_the_guessing_limit() {
+    let app = TestApp::spawn().await;
+    let room = new_room(&app).await;
+    let limit = app.state.rooms.joins_per_min;
+    for i in 0..limit + 5 {
+        let token = new_learner(&app).await;
+        let name = format!("Learner {i}");
+        assert_eq!(
+            join(&app, &token, &room.code, &name).await.status(),
+            200,
+            "{name}"
+        );
+    }
+}
+
 /// A learner in `room` with a step, a passed task and a graded exercise.
 async fn busy_learner(app: &TestApp, room: &RoomCreated, name: &str) -> (String, String) {
     let token = new_learner(app).await;
