@@ -211,37 +211,40 @@ fn config_get(args: &[Vec<u8>]) -> Result<Verdict, Refusal> {
             blocks_for: Duration::ZERO,
         });
     }
-    let mut params: Vec<&str> = Vec::new();
+    // Globs become the readable names they match; a name is sent as typed,
+    // since Redis answers with it as typed (CONFIG GET HZ says "HZ"). In
+    // order, each setting once, as Redis keeps the first spelling.
+    let mut params: Vec<Vec<u8>> = Vec::new();
+    let mut add = |name: &[u8]| {
+        if !params.iter().any(|p| p.eq_ignore_ascii_case(name)) {
+            params.push(name.to_vec());
+        }
+    };
     for pattern in &args[2..] {
         let is_glob = pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
         if is_glob {
-            params.extend(
-                READABLE_CONFIG
-                    .iter()
-                    .filter(|p| glob::matches(pattern, p.as_bytes(), true)),
-            );
+            READABLE_CONFIG
+                .iter()
+                .filter(|p| glob::matches(pattern, p.as_bytes(), true))
+                .for_each(|p| add(p.as_bytes()));
         } else {
             let exact = lower(pattern);
-            match READABLE_CONFIG.iter().find(|p| **p == exact) {
-                Some(p) => params.push(p),
-                None => {
-                    return Err(refuse(
-                        ErrorCode::ConfigRefused,
-                        format!(
-                            "CONFIG GET {exact} is hidden in the sandbox (paths and secrets stay private). You can read: memory limits (CONFIG GET maxmemory*), encodings (CONFIG GET *-max-*), persistence (save, appendonly), and timeouts; CONFIG GET * lists them all."
-                        ),
-                    ))
-                }
+            if !READABLE_CONFIG.contains(&exact.as_str()) {
+                return Err(refuse(
+                    ErrorCode::ConfigRefused,
+                    format!(
+                        "CONFIG GET {exact} is hidden in the sandbox (paths and secrets stay private). You can read: memory limits (CONFIG GET maxmemory*), encodings (CONFIG GET *-max-*), persistence (save, appendonly), and timeouts; CONFIG GET * lists them all."
+                    ),
+                ));
             }
+            add(pattern);
         }
     }
-    params.sort_unstable();
-    params.dedup();
     if params.is_empty() {
         return Ok(Verdict::Local(Reply::array(Vec::new())));
     }
     let mut rewritten = vec![b"CONFIG".to_vec(), b"GET".to_vec()];
-    rewritten.extend(params.iter().map(|p| p.as_bytes().to_vec()));
+    rewritten.extend(params);
     Ok(Verdict::Forward {
         args: rewritten,
         blocks_for: Duration::ZERO,

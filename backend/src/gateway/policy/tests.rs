@@ -133,6 +133,16 @@ fn config_get_globs_expand_over_readable_settings_only() {
     );
 }
 
+/// Redis answers an exact name as it was typed, and each setting once, in
+/// the spelling asked first.
+#[test]
+fn config_get_sends_names_as_typed_and_each_setting_once() {
+    let Verdict::Forward { args, .. } = run("CONFIG GET HZ maxmemory hz").unwrap() else {
+        panic!("expected forward")
+    };
+    assert_eq!(args[2..], [b"HZ".to_vec(), b"maxmemory".to_vec()]);
+}
+
 #[test]
 fn info_needs_a_public_section() {
     assert_eq!(refused("INFO").code, "info_refused");
