@@ -29,6 +29,10 @@ pub const DEFAULT_LEASE_MS: u64 = 2_000;
 pub const DEFAULT_ROOM_IDLE_HOURS: u64 = 12;
 /// Most learners in one room.
 pub const DEFAULT_ROOM_CAPACITY: u32 = 200;
+/// Learners created per minute per client address: a whole class (a room's
+/// capacity) behind one address gets in at once, while one stranger cannot
+/// fill the shared store with learners.
+pub const DEFAULT_LEARNERS_PER_MIN_PER_IP: u32 = 200;
 /// Attempts to join a room per minute per client address: with 31^6
 /// (about 887 million) codes, guessing one is hopeless at this pace.
 pub const DEFAULT_JOINS_PER_MIN_PER_IP: u32 = 10;
@@ -103,6 +107,11 @@ pub struct Config {
     /// Days an idle learner's data is kept before it expires.
     #[arg(long, env = "REDIS_TUTOR_LEARNER_IDLE_DAYS", default_value_t = DEFAULT_LEARNER_IDLE_DAYS)]
     pub learner_idle_days: u64,
+
+    /// New learners per minute per client address (`POST /api/learners`;
+    /// a first session without a token is paced as a new sandbox); then 429.
+    #[arg(long, env = "REDIS_TUTOR_LEARNERS_PER_MIN_PER_IP", default_value_t = DEFAULT_LEARNERS_PER_MIN_PER_IP)]
+    pub learners_per_min_per_ip: u32,
 
     /// How long one write may wait for the store to confirm its fsync
     /// (`WAITAOF`), in ms; past it the write answers 503.

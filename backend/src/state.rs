@@ -12,6 +12,7 @@ use crate::engine::{Engine, EngineError};
 use crate::gateway::Gateway;
 use crate::lessons::{Course, LessonError};
 use crate::metrics::Metrics;
+use crate::sandbox::per_minute::PerMinute;
 use crate::sandbox::{SandboxError, SandboxPool, SandboxSpec};
 use crate::session::SessionRegistry;
 use crate::static_json::CourseJson;
@@ -32,6 +33,8 @@ pub struct AppState {
     /// The instructor's secret (`--instructor-token` or a random one).
     pub instructor: Arc<InstructorKey>,
     pub rooms: Arc<RoomRules>,
+    /// How fast one address may create learners.
+    pub newcomers: Arc<Newcomers>,
     /// The live side of every room with pages open (follow-me, the demo
     /// console, scenarios).
     pub classrooms: Arc<crate::live::Classrooms>,
@@ -41,6 +44,15 @@ pub struct AppState {
     /// Where the server was told to listen: a join link's origin when a
     /// request carries no usable Host header.
     pub listen: std::net::SocketAddr,
+}
+
+/// New learners per minute per client address (`--learners-per-min-per-ip`):
+/// each is a record in the shared store, so one stranger must not be able
+/// to create them without end.
+#[derive(Default)]
+pub struct Newcomers {
+    pub per_min: u32,
+    pub budget: PerMinute,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +133,10 @@ impl AppState {
             grade_throttle: Arc::default(),
             instructor: Arc::new(instructor),
             rooms: Arc::new(RoomRules::from_config(config)),
+            newcomers: Arc::new(Newcomers {
+                per_min: config.learners_per_min_per_ip,
+                budget: PerMinute::default(),
+            }),
             classrooms: Arc::default(),
             cluster,
             listen: config.addr,

@@ -4,7 +4,7 @@
 //! confirmed on disk (`ControlStore::write`).
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use protocol::{Me, TaskOutcome};
 use redis::Value;
@@ -16,6 +16,9 @@ use super::{ControlStore, StoreError};
 pub const NAME_MAX_CHARS: usize = 40;
 /// Random bytes in a learner token (256 bits) and a learner id (128 bits).
 const TOKEN_BYTES: usize = 32;
+/// How long a learner lives before its first write renews it to the idle
+/// TTL (`--learner-idle-days`).
+const NEWCOMER_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 const ID_BYTES: usize = 16;
 
 /// A learner as an authenticated request knows it.
@@ -78,7 +81,12 @@ pub(super) fn pairs(value: &Value) -> Vec<(String, String)> {
 impl ControlStore {
     /// Renews the idle TTL of every key of `who`, inside a write.
     pub(super) fn renew(&self, pipe: &mut redis::Pipeline, who: &LearnerRef) {
-        let ttl = u64::try_from(self.learner_ttl.as_millis()).unwrap_or(u64::MAX);
+        self.expire_in(pipe, who, self.learner_ttl);
+    }
+
+    /// Sets the TTL of every key of `who` to `ttl`, inside a write.
+    fn expire_in(&self, pipe: &mut redis::Pipeline, who: &LearnerRef, ttl: Duration) {
+        let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         for key in schema::learner_keys(&who.id) {
             pipe.cmd("PEXPIRE").arg(key).arg(ttl).ignore();
         }
@@ -122,7 +130,10 @@ impl ControlStore {
             .arg(schema::token(&who.token_hash))
             .arg(&who.id)
             .ignore();
-        self.renew(&mut pipe, &who);
+        // Until its first write (progress, a result, a new name, a room), a
+        // learner is kept only a day: one created and never used costs
+        // the shared store little, whoever created it.
+        self.expire_in(&mut pipe, &who, self.learner_ttl.min(NEWCOMER_TTL));
         self.write(&mut pipe).await?;
         Ok((who, token))
     }

@@ -4,10 +4,12 @@
 //! never from the request.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::Json;
-use protocol::{LearnerCreated, Me, MeChange, NewLearner, ProgressStep};
+use protocol::{ErrorCode, LearnerCreated, Me, MeChange, NewLearner, ProgressStep};
 
 use super::auth::BearerLearner;
 use super::body::{bad_request, json_body as body};
@@ -19,8 +21,19 @@ use crate::state::AppState;
 /// taken as `{}`.
 pub async fn create(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     raw: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<LearnerCreated>), HttpError> {
+    let pace = &state.newcomers;
+    if !pace.budget.take(peer.ip(), pace.per_min) {
+        return Err(HttpError::BadRequest {
+            code: ErrorCode::RateLimited,
+            message: format!(
+                "Too many new learners from your address (at most {} a minute); wait a minute and try again.",
+                pace.per_min
+            ),
+        });
+    }
     let request: NewLearner = if raw.iter().all(u8::is_ascii_whitespace) {
         NewLearner::default()
     } else {

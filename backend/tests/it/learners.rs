@@ -37,3 +37,57 @@ async fn a_malformed_learner_body_is_a_json_400() {
     let err: protocol::ApiError = response.json().await.unwrap();
     assert_eq!(err.error.code, "invalid_request");
 }
+
+/// Each new learner is a record in the shared store, so one address may
+/// create only so many a minute (`--learners-per-min-per-ip`), and the
+/// refusal says so.
+#[tokio::test]
+async fn one_address_creates_only_so_many_learners_a_minute() {
+    let mut config = crate::support::default_config();
+    config.learners_per_min_per_ip = 3;
+    let app = TestApp::with_config(config).await;
+    for _ in 0..3 {
+        assert_eq!(create(&app, None).await.status(), 201);
+    }
+    let refused = create(&app, None).await;
+    assert_eq!(refused.status(), 429);
+    let err: protocol::ApiError = refused.json().await.unwrap();
+    assert_eq!(err.error.code, "rate_limited");
+    assert!(
+        err.error.message.contains("at most 3 a minute"),
+        "{}",
+        err.error.message
+    );
+}
+
+/// A learner nobody has used yet is kept a day; its first write (a step
+/// of progress) keeps it for the idle TTL (`--learner-idle-days`).
+#[tokio::test]
+async fn a_new_learner_is_kept_a_day_until_its_first_write() {
+    let app = TestApp::spawn().await;
+    let created: LearnerCreated = create(&app, None).await.json().await.unwrap();
+    let key = backend::control::schema::learner(&created.learner);
+    let ttl_secs = |app: &TestApp, key: String| {
+        let control = app.state.control.clone();
+        async move {
+            let value = control.call(redis::cmd("TTL").arg(key)).await.unwrap();
+            redis::from_redis_value::<i64>(value).unwrap()
+        }
+    };
+    let day = 24 * 60 * 60;
+    let fresh = ttl_secs(&app, key.clone()).await;
+    assert!(fresh > day - 60 && fresh <= day, "TTL {fresh}");
+    let lesson = &app.state.course.lessons[0];
+    let step = lesson.blocks.steps.last().expect("a lesson has steps");
+    let progress = app
+        .http
+        .post(format!("{}/api/me/progress", app.base))
+        .bearer_auth(&created.token)
+        .json(&serde_json::json!({"lesson": lesson.meta.slug, "step": step}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(progress.status(), 200);
+    let used = ttl_secs(&app, key).await;
+    assert!(used > 80 * day, "TTL {used}");
+}

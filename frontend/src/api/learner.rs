@@ -67,6 +67,8 @@ async fn send(request: RequestBuilder, body: Option<String>) -> Result<Response,
     Err(match (status, error.map(|e| e.code)) {
         (401, _) => LearnerFailure::Unknown,
         (_, Some(ErrorCode::StoreUnavailable)) => LearnerFailure::Offline(message),
+        // A pace (too many new learners from one address): it passes.
+        (429, _) => LearnerFailure::Offline(message),
         (status, _) if status >= 500 => LearnerFailure::Offline(message),
         _ => LearnerFailure::Refused(message),
     })

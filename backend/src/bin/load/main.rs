@@ -230,6 +230,7 @@ fn flags(args: &Args, instructor: Option<&str>) -> Vec<String> {
             ),
             ("--room-capacity", n + 10),
             ("--joins-per-min-per-ip", 2 * n + 100),
+            ("--learners-per-min-per-ip", 4 * n + 100),
             ("--spawns-per-sec", args.spawns_per_sec as usize),
         ]
     } else {
@@ -238,6 +239,7 @@ fn flags(args: &Args, instructor: Option<&str>) -> Vec<String> {
             ("--sandboxes-per-ip", n + 20),
             ("--spawns-per-min-per-ip", 4 * n + 100),
             ("--sockets-per-ip", 2 * n + 20),
+            ("--learners-per-min-per-ip", 4 * n + 100),
             ("--spawns-per-sec", args.spawns_per_sec as usize),
         ]
     };

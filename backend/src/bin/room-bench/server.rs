@@ -125,6 +125,7 @@ impl ServerChild {
             .args(["--instructor-token", INSTRUCTOR_TOKEN])
             .args(["--room-capacity", &caps])
             .args(["--joins-per-min-per-ip", &joins])
+            .args(["--learners-per-min-per-ip", &joins])
             .args(["--sandboxes-per-ip", "16"])
             .args(["--spawns-per-min-per-ip", "600"]);
         // Nothing from the caller's shell may redirect or re-tune it, or
