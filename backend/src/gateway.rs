@@ -6,10 +6,12 @@
 //!
 //! A line's path: `run_line` → `protocol::parse_line` → `policy::check` →
 //! `SandboxLink::execute` (run, escalate, convert to `Reply`, follow MULTI)
+//! → a library just loaded keeps no refused flag (`libraries`)
 //! → `format_cli_for` (redis-cli's output, raw where redis-cli prints raw)
 //! → `ExecResponse`.
 
 mod glob;
+mod libraries;
 pub mod policy;
 
 use std::collections::HashSet;
@@ -200,6 +202,12 @@ impl Gateway {
                     micros += executed.micros;
                     for notice in executed.notices {
                         tell(session, &mut notices, notice);
+                    }
+                    if libraries::may_load(&args) {
+                        let mut control = link.sandbox().control();
+                        if let Some(notice) = libraries::drop_refused(&mut control).await {
+                            tell(session, &mut notices, notice);
+                        }
                     }
                     executed.reply
                 }

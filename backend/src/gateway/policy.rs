@@ -16,7 +16,7 @@ mod scripts;
 mod tables;
 
 use blocking::{blocking_seconds, xread_block};
-pub use scripts::{library_flags_refusal, script_flags_refusal};
+pub use scripts::{library_flags_refusal, refused_flag, script_flags_refusal};
 use tables::named_refusal;
 pub use tables::{READABLE_CONFIG, READABLE_INFO};
 

@@ -13,6 +13,7 @@ use protocol::EngineInfo;
 
 use super::auth::BearerSession;
 use super::HttpError;
+use crate::lessons::runner;
 use crate::state::AppState;
 use crate::static_json::StaticJson;
 
@@ -111,8 +112,11 @@ pub async fn check_task(
         .tasks
         .get(index)
         .ok_or_else(|| HttpError::NotFound(format!("Lesson `{slug}` has no task {index}.")))?;
-    let result =
-        crate::lessons::runner::check_task(&state.gateway, &session, &task.spec.check).await;
+    if session.in_multi().await {
+        // Not a failure to record: nothing was checked.
+        return Ok(Json(runner::not_run_in_transaction(&task.spec.check)));
+    }
+    let result = runner::check_task(&state.gateway, &session, &task.spec.check).await;
     if let Some(who) = session.learner() {
         // The check's answer stands either way; a result the store could
         // not take is counted in /metrics and the next check records it.

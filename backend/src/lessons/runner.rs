@@ -117,6 +117,25 @@ pub async fn check_task(gateway: &Gateway, session: &Session, checks: &[Check]) 
     }
 }
 
+/// A task's checks, none of them run, each saying why: the learner's
+/// transaction is open, so their reads would only be queued inside it
+/// (answering QUEUED) and the learner's EXEC would run them.
+pub fn not_run_in_transaction(checks: &[Check]) -> TaskResult {
+    let why = "Not checked: your transaction is still open (MULTI), so this check's commands would only be queued inside it. Finish it with EXEC or DISCARD, then check again.";
+    TaskResult {
+        passed: false,
+        checks: checks
+            .iter()
+            .map(|check| CheckResult {
+                command: check.command.clone(),
+                label: check.says.clone(),
+                passed: false,
+                detail: Some(why.to_owned()),
+            })
+            .collect(),
+    }
+}
+
 /// Loads the lesson's setup data (after a reset, for "Start fresh").
 pub async fn run_setup(
     gateway: &Gateway,

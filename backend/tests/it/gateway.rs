@@ -264,3 +264,44 @@ async fn an_error_that_mentions_memory_keeps_the_script_cache() {
         "(integer) 42"
     );
 }
+
+/// A library's flags are registered by its code, so text can hide one
+/// (`'allow' .. '-oom'`): what Redis registered is checked after the load,
+/// and a library with a refused flag is gone before any function runs, in
+/// a transaction too, with a notice saying why.
+#[tokio::test]
+async fn a_library_that_builds_a_refused_flag_at_run_time_is_removed() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let library = r##"FUNCTION LOAD "#!lua name=oomlib\nlocal fl = 'allow' .. '-oom'\nredis.register_function{function_name='grow', callback=function(k, a) return 1 end, flags={fl}}""##;
+    let loaded = app.exec(&id, library).await;
+    assert_eq!(loaded.text, "\"oomlib\"");
+    assert!(
+        loaded
+            .notices
+            .iter()
+            .any(|n| n.message.contains("oomlib") && n.message.contains("allow-oom")),
+        "{:?}",
+        loaded.notices
+    );
+    assert_eq!(app.exec(&id, "FUNCTION LIST").await.text, "(empty array)");
+    assert!(app
+        .exec(&id, "FCALL grow 0")
+        .await
+        .text
+        .starts_with("(error)"));
+    // Queued in a transaction, it is checked when EXEC runs it.
+    app.exec(&id, "MULTI").await;
+    app.exec(&id, library).await;
+    let exec = app.exec(&id, "EXEC").await;
+    assert!(
+        exec.notices.iter().any(|n| n.message.contains("allow-oom")),
+        "{exec:?}"
+    );
+    assert_eq!(app.exec(&id, "FUNCTION LIST").await.text, "(empty array)");
+    // A library without it stays.
+    let fine = r##"FUNCTION LOAD "#!lua name=fine\nredis.register_function{function_name='one', callback=function(k, a) return 1 end, flags={'no-writes'}}""##;
+    let loaded = app.exec(&id, fine).await;
+    assert!(loaded.notices.is_empty(), "{loaded:?}");
+    assert_eq!(app.exec(&id, "FCALL one 0").await.text, "(integer) 1");
+}

@@ -91,3 +91,28 @@ async fn a_wrong_but_plausible_solution_does_not_pass() {
     let result = app.check_task(&id, "counters", 0).await;
     assert!(!result.passed, "{result:?}");
 }
+
+/// Inside an open MULTI a check's reads would only be queued (and answer
+/// QUEUED): the check says to finish the transaction, runs nothing, and the
+/// learner's EXEC holds only their own commands.
+#[tokio::test]
+async fn a_task_is_not_checked_inside_an_open_transaction() {
+    use crate::support::TestApp;
+    let mut config = default_config();
+    config.lessons_dir = fixture("tasks");
+    let app = TestApp::with_config(config).await;
+    let id = app.new_session().await;
+    app.exec(&id, "MULTI").await;
+    app.exec(&id, "SET count:page:pricing 10").await;
+    let result = app.check_task(&id, "counters", 0).await;
+    assert!(!result.passed);
+    assert!(
+        result.checks.iter().all(|c| c
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("EXEC or DISCARD"))),
+        "{result:?}"
+    );
+    assert_eq!(app.exec(&id, "EXEC").await.text, "1) OK");
+    assert!(app.check_task(&id, "counters", 0).await.passed);
+}

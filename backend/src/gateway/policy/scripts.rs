@@ -57,6 +57,14 @@ pub fn script_flags_refusal(body: &[u8]) -> Option<Refusal> {
         .map(|(flag, why)| refusal(flag, why))
 }
 
+/// Why `flag` is refused, if it is.
+pub fn refused_flag(flag: &str) -> Option<&'static str> {
+    REFUSED_FLAGS
+        .iter()
+        .find(|(refused, _)| refused.eq_ignore_ascii_case(flag))
+        .map(|(_, why)| *why)
+}
+
 /// The same check for a function library (FUNCTION LOAD), whose flags are
 /// given to `redis.register_function` inside the code rather than in the
 /// shebang: any mention of a refused flag is refused.
