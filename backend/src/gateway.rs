@@ -72,7 +72,7 @@ impl GatewayError {
             GatewayError::Busy => ErrorCode::Busy,
             GatewayError::Exec(ExecError::Restarted { .. }) => ErrorCode::SandboxRestarted,
             GatewayError::Exec(ExecError::ConnectionClosed { .. }) => ErrorCode::ReplyTooLarge,
-            GatewayError::Exec(ExecError::Unreadable) => ErrorCode::UnreadableReply,
+            GatewayError::Exec(ExecError::Unreadable { .. }) => ErrorCode::UnreadableReply,
             GatewayError::Exec(ExecError::Sandbox(e)) => e.code(),
         }
     }

@@ -26,10 +26,13 @@ const LUA_FLUSH_AT: u64 = 4 * 1024 * 1024;
 pub enum ExecError {
     #[error("Your sandbox was restarted and its data reset: {reason}.")]
     Restarted { reason: String },
-    #[error("Redis closed the connection: the reply was larger than the sandbox's output limit ({output_limit_mb} MB), or the command used too much client memory. Read big values in parts with SCAN or a range (LRANGE key 0 99, ZRANGE key 0 99).")]
-    ConnectionClosed { output_limit_mb: u64 },
-    #[error("Redis answered with a status or error line holding bytes that are not valid UTF-8 (for example an unknown command name written with \\x escapes, or a script's status reply), which the console cannot display; redis-cli would print the raw bytes. Your sandbox and its data are fine.")]
-    Unreadable,
+    #[error("Redis closed the connection: the reply was larger than the sandbox's output limit ({output_limit_mb} MB), or the command used too much client memory. Read big values in parts with SCAN or a range (LRANGE key 0 99, ZRANGE key 0 99). The console connected again{}.", reconnected.said())]
+    ConnectionClosed {
+        output_limit_mb: u64,
+        reconnected: Reconnected,
+    },
+    #[error("Redis answered with something the console cannot read: a status or error line holding bytes that are not valid UTF-8 (for example an unknown command name written with \\x escapes, or cut in the middle of a character), or arrays nested more than 100 deep; redis-cli would print it. Your data is fine; the console connected again{}.", reconnected.said())]
+    Unreadable { reconnected: Reconnected },
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
 }
@@ -48,6 +51,32 @@ pub struct SandboxLink {
     conn: MultiplexedConnection,
     /// Commands queued since MULTI; `None` outside a transaction.
     queued: Option<usize>,
+    /// The database the learner selected (SELECT), chosen again on a new
+    /// connection as redis-cli does when it reconnects.
+    db: i64,
+}
+
+/// What a new connection to the same sandbox kept and lost.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reconnected {
+    /// The open transaction (MULTI) was discarded.
+    pub lost_transaction: bool,
+    /// The database it is on again (SELECT), when not 0.
+    pub db: i64,
+}
+
+impl Reconnected {
+    /// The rest of "The console connected again…".
+    fn said(&self) -> String {
+        let mut said = String::new();
+        if self.db != 0 {
+            said.push_str(&format!(" to database {}", self.db));
+        }
+        if self.lost_transaction {
+            said.push_str(", so your open transaction (MULTI) was discarded");
+        }
+        said
+    }
 }
 
 /// What SCRIPT KILL on a second connection achieved.
@@ -69,6 +98,7 @@ impl SandboxLink {
             sandbox,
             conn,
             queued: None,
+            db: 0,
         })
     }
 
@@ -103,6 +133,7 @@ impl SandboxLink {
         self.liveness = Liveness::watch(fresh.pid());
         self.sandbox = fresh;
         self.queued = None;
+        self.db = 0;
         Ok(Notice { kind, message })
     }
 
@@ -223,12 +254,22 @@ impl SandboxLink {
                     return Err(ExecError::Restarted { reason });
                 }
                 self.conn = self.sandbox.connect().await?;
-                self.queued = None;
+                let reconnected = Reconnected {
+                    lost_transaction: self.queued.take().is_some(),
+                    db: self.db,
+                };
+                if self.db != 0 {
+                    let _ = self
+                        .conn
+                        .req_packed_command(redis::cmd("SELECT").arg(self.db))
+                        .await;
+                }
                 if e.kind() == redis::ErrorKind::Parse {
-                    Err(ExecError::Unreadable)
+                    Err(ExecError::Unreadable { reconnected })
                 } else {
                     Err(ExecError::ConnectionClosed {
                         output_limit_mb: limits.output_limit_mb,
+                        reconnected,
                     })
                 }
             }
@@ -276,6 +317,16 @@ impl SandboxLink {
             .unwrap_or_default();
         let is_status = |text: &str| matches!(reply, Reply::Status { text: t } if t == text);
         match name.as_str() {
+            // Outside a transaction; one queued inside applies at EXEC,
+            // which a reconnect discards anyway.
+            "select" if self.queued.is_none() && is_status("OK") => {
+                if let Some(db) = args
+                    .get(1)
+                    .and_then(|n| String::from_utf8_lossy(n).parse().ok())
+                {
+                    self.db = db;
+                }
+            }
             "multi" if is_status("OK") => self.queued = Some(0),
             "exec" | "discard" => self.queued = None,
             _ => {

@@ -305,3 +305,41 @@ async fn a_library_that_builds_a_refused_flag_at_run_time_is_removed() {
     assert!(loaded.notices.is_empty(), "{loaded:?}");
     assert_eq!(app.exec(&id, "FCALL one 0").await.text, "(integer) 1");
 }
+
+/// When Redis closes the console's connection (a reply over the output
+/// limit) or sends what cannot be read (arrays 100 deep), the console
+/// connects again on the database the learner selected, as redis-cli
+/// does, and says what the new connection kept and lost.
+#[tokio::test]
+async fn a_new_connection_keeps_the_selected_database_and_says_so() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    assert_eq!(app.exec(&id, "SELECT 5").await.text, "OK");
+    app.exec(&id, "SET where five").await;
+    for i in 1..=5 {
+        app.exec(&id, &format!("SETRANGE big{i} 1048575 x")).await;
+    }
+    app.exec(&id, "MULTI").await;
+    app.exec(&id, "MGET big1 big2 big3 big4 big5").await;
+    let (status, code, message) = app.exec_refused(&id, "EXEC").await;
+    assert_eq!(
+        (status, code.as_str()),
+        (413, "reply_too_large"),
+        "{message}"
+    );
+    assert!(
+        message.contains("to database 5") && message.contains("transaction (MULTI) was discarded"),
+        "{message}"
+    );
+    assert_eq!(app.exec(&id, "GET where").await.text, "\"five\"");
+    let deep =
+        r#"EVAL "local t = {} local c = t for i = 1, 100 do c[1] = {} c = c[1] end return t" 0"#;
+    let (status, code, message) = app.exec_refused(&id, deep).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (422, "unreadable_reply"),
+        "{message}"
+    );
+    assert!(message.contains("nested more than 100 deep"), "{message}");
+    assert_eq!(app.exec(&id, "GET where").await.text, "\"five\"");
+}
