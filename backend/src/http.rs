@@ -6,7 +6,7 @@
 mod accept;
 mod assets;
 mod auth;
-mod body;
+pub(crate) mod body;
 mod error;
 mod exercises;
 mod guard;
@@ -104,7 +104,12 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(ws::upgrade).route_layer(owner()))
         .route("/ws/room", get(rooms::socket))
         .route("/metrics", get(metrics::metrics))
-        .route("/internal/rooms/{id}/reset", post(internal::reset_room))
+        // Other methods get the same 404 as any unknown path: a stranger
+        // must not learn the internal route exists.
+        .route(
+            "/internal/rooms/{id}/reset",
+            post(internal::reset_room).fallback(api_not_found),
+        )
         .route("/api/{*rest}", any(api_not_found))
         .fallback_service(spa)
         .with_state(state);

@@ -50,16 +50,17 @@ impl FromRequestParts<AppState> for MaybeLearner {
 const MISSING_LEARNER: &str = "This call needs `Authorization: Bearer <learner token>`: get one with POST /api/learners (or from the `learner_token` of POST /api/sessions).";
 const UNKNOWN_LEARNER: &str = "That learner token is not known (it may have expired after a long idle time, or been erased): get a new one with POST /api/learners.";
 
-/// The token after `Bearer `, if the header has one.
+/// The token after `Bearer ` (the scheme in any case, as RFC 7235 has
+/// it), if the header has one.
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    parts
+    let value = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 impl FromRequestParts<AppState> for BearerLearner {

@@ -39,7 +39,8 @@ pub async fn create(
     } else {
         serde_json::from_slice(&raw).map_err(|e| {
             bad_request(format!(
-                "The body must be JSON like {{}} or {{\"name\":\"Ada\"}} ({e})."
+                "The body must be JSON like {{}} or {{\"name\":\"Ada\"}} ({}).",
+                super::body::plain(&e)
             ))
         })?
     };

@@ -80,7 +80,7 @@ pub async fn exec(
         code: protocol::ErrorCode::InvalidRequest,
         message: format!(
             "The body must be JSON like {{\"line\":\"PING\"}} with valid UTF-8 text ({}).",
-            e.body_text()
+            super::body::why_not(&e)
         ),
     })?;
     let response = state

@@ -188,7 +188,10 @@ async fn on_incoming(
             Err(e) => {
                 let error = refusal(
                     ErrorCode::ProtocolViolation,
-                    format!("Not a room message ({e}). Expected JSON like {{\"type\":\"ping\",\"seq\":1}}."),
+                    format!(
+                        "Not a room message ({}). Expected JSON like {{\"type\":\"ping\",\"seq\":1}}.",
+                        crate::http::body::plain(&e)
+                    ),
                 );
                 let _ = send(socket, within, &RoomServerMessage::Error { seq: 0, error }).await;
                 false

@@ -179,3 +179,58 @@ async fn command_docs_drive_completion_and_hints() {
     assert!(notice.contains("HSET"), "{notice}");
     assert!(catalog.find("JSON.SET").is_some() && catalog.find("VADD").is_some());
 }
+
+/// A refusal is a sentence for the reader: the names of the server's own
+/// types (ExecRequest, u64) stay out of it.
+#[tokio::test]
+async fn a_body_of_the_wrong_shape_is_refused_without_our_type_names() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    for body in ["[]", "5", r#"{"line": 7}"#] {
+        let response = app
+            .http
+            .post(format!("{}/api/exec", app.base))
+            .bearer_auth(&id)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: ApiError = response.json().await.unwrap();
+        assert_eq!(error.error.code, "invalid_request");
+        assert!(
+            !error.error.message.contains("ExecRequest")
+                && !error.error.message.contains("deserialize"),
+            "{body}: {}",
+            error.error.message
+        );
+    }
+}
+
+/// `Authorization: bearer …` is the same scheme (RFC 7235: any case).
+#[tokio::test]
+async fn the_bearer_scheme_is_read_in_any_case() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let response = app
+        .http
+        .post(format!("{}/api/exec", app.base))
+        .header("authorization", format!("bearer {id}"))
+        .json(&serde_json::json!({"line": "PING"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// The nodes' internal route answers a stranger's GET as any unknown path
+/// does, without saying it exists (405 said it takes POST).
+#[tokio::test]
+async fn the_internal_route_is_a_plain_404_to_other_methods() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/internal/rooms/x/reset").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let error: ApiError = response.json().await.unwrap();
+    assert_eq!(error.error.code, "not_found");
+}

@@ -39,7 +39,10 @@ pub(super) fn read(incoming: Option<Result<Message, axum::Error>>) -> Option<Eve
     Some(match incoming {
         Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMessage>(&text) {
             Ok(message) => Event::Client(message),
-            Err(e) => Event::Violation(format!("Not a console message ({e}). Expected JSON like {{\"type\":\"exec\",\"seq\":1,\"line\":\"PING\"}}.")),
+            Err(e) => Event::Violation(format!(
+                "Not a console message ({}). Expected JSON like {{\"type\":\"exec\",\"seq\":1,\"line\":\"PING\"}}.",
+                crate::http::body::plain(&e)
+            )),
         },
         Some(Ok(Message::Binary(_))) => Event::Violation(
             "Binary messages are not part of the console protocol; send JSON text.".into(),
