@@ -26,6 +26,8 @@ pub struct CommandCatalog {
     /// `GET /api/commands` sends it: about 145 KB of JSON (20 KB gzipped)
     /// that every new learner's page fetches.
     pub docs: StaticJson,
+    /// The same docs, typed: the console's `help` reads them.
+    pub commands: Arc<protocol::CommandCatalog>,
 }
 
 impl CommandCatalog {
@@ -65,9 +67,13 @@ impl CommandCatalog {
             })
             .collect();
         let docs = learner_docs(docs::commands(&docs_reply));
-        let docs = StaticJson::encode(&docs)
+        let encoded = StaticJson::encode(&docs)
             .map_err(|e| SandboxError::Spawn(format!("the command catalog: {e}")))?;
-        Ok(CommandCatalog { names, docs })
+        Ok(CommandCatalog {
+            names,
+            docs: encoded,
+            commands: Arc::new(docs),
+        })
     }
 
     pub fn has(&self, name: &str) -> bool {

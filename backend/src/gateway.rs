@@ -19,7 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use protocol::{
-    ErrorBody, ErrorCode, ExecResponse, Notice, NoticeKind, Reply, SessionEvent, SplitError,
+    CommandCatalog, ErrorBody, ErrorCode, ExecResponse, Notice, NoticeKind, Reply, SessionEvent,
+    SplitError,
 };
 
 use crate::metrics::Metrics;
@@ -84,12 +85,22 @@ impl GatewayError {
 
 pub struct Gateway {
     known: Arc<HashSet<String>>,
+    /// The docs of what a learner may run, for redis-cli's own `help`.
+    commands: Arc<CommandCatalog>,
     metrics: Arc<Metrics>,
 }
 
 impl Gateway {
-    pub fn new(known: Arc<HashSet<String>>, metrics: Arc<Metrics>) -> Gateway {
-        Gateway { known, metrics }
+    pub fn new(
+        known: Arc<HashSet<String>>,
+        commands: Arc<CommandCatalog>,
+        metrics: Arc<Metrics>,
+    ) -> Gateway {
+        Gateway {
+            known,
+            commands,
+            metrics,
+        }
     }
 
     /// Runs one console line and tells the session's observers.
@@ -171,6 +182,7 @@ impl Gateway {
                 &parsed.args,
                 &PolicyContext {
                     known: &self.known,
+                    commands: &self.commands,
                     limits,
                     queued: link.queued(),
                 },

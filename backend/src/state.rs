@@ -118,6 +118,7 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let gateway = Arc::new(Gateway::new(
             Arc::new(catalog.names.clone()),
+            catalog.commands.clone(),
             metrics.clone(),
         ));
         Ok(AppState {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 mod fallback;
+mod help;
 mod hints;
 
 /// One command (or subcommand) as `COMMAND DOCS` describes it.

@@ -51,6 +51,8 @@ fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
 pub struct PolicyContext<'a> {
     /// Lowercase names of every command the engine has.
     pub known: &'a HashSet<String>,
+    /// The docs of what a learner may run (`help`).
+    pub commands: &'a protocol::CommandCatalog,
     pub limits: &'a SandboxLimits,
     /// Commands queued so far, when inside MULTI.
     pub queued: Option<usize>,
@@ -82,6 +84,15 @@ pub fn check(args: &[Vec<u8>], ctx: &PolicyContext<'_>) -> Result<Verdict, Refus
     if name == "quit" {
         // redis-cli would exit; the console has nothing to exit.
         return Ok(Verdict::Local(Reply::status("OK")));
+    }
+    if name == "help" || name == "?" {
+        // redis-cli answers these itself, from the command docs.
+        let words: Vec<String> = args[1..]
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let topic: Vec<&str> = words.iter().map(String::as_str).collect();
+        return Ok(Verdict::Local(Reply::status(ctx.commands.help(&topic))));
     }
     if let Some(refusal) = named_refusal(&name) {
         return Err(refusal);

@@ -343,3 +343,28 @@ async fn a_new_connection_keeps_the_selected_database_and_says_so() {
     assert!(message.contains("nested more than 100 deep"), "{message}");
     assert_eq!(app.exec(&id, "GET where").await.text, "\"five\"");
 }
+
+/// redis-cli answers `help` itself, from the command docs; so does the
+/// console, over the same line path.
+#[tokio::test]
+async fn help_is_answered_as_redis_cli_answers_it() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    let banner = app.exec(&id, "HELP").await.text;
+    assert!(
+        banner.contains("\"help <command>\" for help on <command>"),
+        "{banner}"
+    );
+    assert_eq!(app.exec(&id, "?").await.text, banner);
+    let get = app.exec(&id, "help get").await.text;
+    assert_eq!(
+        get,
+        "\n  GET key\n  summary: Returns the string value of a key.\n  since: 1.0.0\n  group: string\n"
+    );
+    let group = app.exec(&id, "help @hash").await.text;
+    assert!(
+        group.contains("  HSET key field value [field value ...]"),
+        "{group}"
+    );
+    assert!(!group.contains("  GET key"), "{group}");
+}

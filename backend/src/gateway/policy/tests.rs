@@ -26,6 +26,7 @@ fn run_queued(line: &str, queued: Option<usize>) -> Result<Verdict, Refusal> {
         &args,
         &PolicyContext {
             known: &known,
+            commands: &protocol::CommandCatalog::default(),
             limits: &limits,
             queued,
         },
