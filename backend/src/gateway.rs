@@ -32,6 +32,10 @@ use policy::{PolicyContext, Refusal, Verdict};
 /// runaway.
 const MIN_RUN_BUDGET: Duration = Duration::from_millis(500);
 
+/// A command no Redis has, sent into a transaction after a refused command
+/// so that EXEC aborts it as Redis would.
+const TRANSACTION_SPOILER: &[u8] = b"REFUSED-BY-THE-CONSOLE";
+
 /// Who is running the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -178,7 +182,7 @@ impl Gateway {
         }
         let mut last = Reply::Nil;
         for runs in 0..parsed.repeat {
-            let verdict = policy::check(
+            let checked = policy::check(
                 &parsed.args,
                 &PolicyContext {
                     known: &self.known,
@@ -186,8 +190,23 @@ impl Gateway {
                     limits,
                     queued: link.queued(),
                 },
-            )
-            .map_err(GatewayError::Refused)?;
+            );
+            let verdict = match checked {
+                Ok(verdict) => verdict,
+                Err(refusal) => {
+                    // The console's own queue cap is not Redis's rejection:
+                    // the commands queued so far still run.
+                    if link.in_multi() && refusal.code != ErrorCode::TransactionFull {
+                        // Redis rejects a command its ACL forbids as it is
+                        // queued, and then EXEC answers EXECABORT. A name
+                        // Redis does not know is rejected the same way, so
+                        // the refused command aborts the transaction too.
+                        let unknown = [TRANSACTION_SPOILER.to_vec()];
+                        let _ = link.execute(session.pool(), &unknown, MIN_RUN_BUDGET).await;
+                    }
+                    return Err(GatewayError::Refused(refusal));
+                }
+            };
             let reply = match verdict {
                 Verdict::Local(reply) => reply,
                 Verdict::Forward { args, blocks_for } => {

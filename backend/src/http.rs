@@ -22,8 +22,10 @@ mod ws;
 
 use std::time::Duration;
 
+use axum::http::{header, HeaderValue};
 use axum::routing::{any, delete, get, post};
 use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyDeadlineLayer;
 use tower_http::trace::TraceLayer;
 
@@ -124,6 +126,16 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             caps,
             guard::limit_headers,
+        ))
+        // No page of ours may be framed by another site (clickjacking; the
+        // instructor's page carries its token).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
         ))
         .layer(TraceLayer::new_for_http())
 }

@@ -234,3 +234,19 @@ async fn the_internal_route_is_a_plain_404_to_other_methods() {
     let error: ApiError = response.json().await.unwrap();
     assert_eq!(error.error.code, "not_found");
 }
+
+/// No page may be framed by another site: the instructor's page carries
+/// its token, and a framed page can be clicked through unseen.
+#[tokio::test]
+async fn pages_and_answers_refuse_to_be_framed() {
+    let app = app_with_fixture_dist().await;
+    for path in ["/", "/instructor", "/api/lessons", "/api/nope"] {
+        let response = app.get(path).await;
+        assert_eq!(response.headers()["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            "frame-ancestors 'none'",
+            "{path}"
+        );
+    }
+}

@@ -368,3 +368,21 @@ async fn help_is_answered_as_redis_cli_answers_it() {
     );
     assert!(!group.contains("  GET key"), "{group}");
 }
+
+/// A command the sandbox refuses inside MULTI aborts the transaction, as
+/// Redis does for one its ACL forbids: EXEC answers EXECABORT and nothing
+/// queued runs.
+#[tokio::test]
+async fn a_refused_command_inside_multi_aborts_the_transaction() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    app.exec(&id, "MULTI").await;
+    assert_eq!(app.exec(&id, "SET a 1").await.text, "QUEUED");
+    let (status, code, _) = app.exec_refused(&id, "CONFIG SET dir /tmp").await;
+    assert_eq!((status, code.as_str()), (403, "subcommand_refused"));
+    assert_eq!(
+        app.exec(&id, "EXEC").await.text,
+        "(error) EXECABORT Transaction discarded because of previous errors."
+    );
+    assert_eq!(app.exec(&id, "EXISTS a").await.text, "(integer) 0");
+}
