@@ -61,6 +61,30 @@ async fn the_console_behaves_like_redis_cli_and_better() {
     assert_eq!(console.run("INCR visits").await, "QUEUED");
     assert_eq!(console.run("EXEC").await, "1) (integer) 2");
     console.wait_prompt("redis-tutor> ").await;
+
+    // A reply that took half a second or more gets redis-cli's `(1.00s)`
+    // line under it; a quick one does not.
+    assert_eq!(console.run("BLPOP nothing 1").await, "(nil)");
+    let elapsed = browser
+        .wait_for("[data-testid=console-elapsed]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        elapsed.starts_with("(1.") && elapsed.ends_with("s)"),
+        "{elapsed}"
+    );
+    assert_eq!(
+        browser
+            .client
+            .find_all(fantoccini::Locator::Css("[data-testid=console-elapsed]"))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "only the slow reply is timed"
+    );
     browser.screenshot("console.png").await;
 
     // Reset (confirmed) empties the sandbox.

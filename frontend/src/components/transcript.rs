@@ -9,6 +9,8 @@ use crate::console_state::ConsoleState;
 use crate::transcript_store::{self, Entry, EntryKind, Tone};
 
 /// Replies longer than this many lines are folded.
+/// A reply this slow or slower gets redis-cli's `(N.NNs)` line.
+const SLOW_REPLY_MICROS: u64 = 500_000;
 const FOLD_AFTER: usize = 24;
 
 /// What the number on a reply means: it is measured on the server around
@@ -86,6 +88,15 @@ fn EntryView(entry: Entry) -> impl IntoView {
                 view! { <span class="console-latency" title=ROUND_TRIP_TITLE>{format!("{us} µs")}</span> }
             });
             let code_badge = code.map(|c| view! { <span class="console-code">{c.as_str()}</span> });
+            // redis-cli prints how long a reply took once it is half a
+            // second or more, on a line of its own: `(1.08s)`.
+            let elapsed = micros.filter(|us| *us >= SLOW_REPLY_MICROS).map(|us| {
+                view! {
+                    <pre class="console-reply console-elapsed" data-testid="console-elapsed">
+                        {format!("({:.2}s)", us as f64 / 1_000_000.0)}
+                    </pre>
+                }
+            });
             view! {
                 <div class="console-entry">
                     <div class="console-input-echo">
@@ -95,6 +106,7 @@ fn EntryView(entry: Entry) -> impl IntoView {
                         {code_badge}
                     </div>
                     <pre class="console-reply" class=("console-reply-error", is_error) data-testid="console-reply">{shown}</pre>
+                    {elapsed}
                     <Show when=move || folded && !expanded.get()>
                         <button type="button" class="console-more" on:click=move |_| expanded.set(true)>
                             {format!("show all {total_lines} lines")}
