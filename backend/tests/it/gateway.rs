@@ -386,3 +386,23 @@ async fn a_refused_command_inside_multi_aborts_the_transaction() {
     );
     assert_eq!(app.exec(&id, "EXISTS a").await.text, "(integer) 0");
 }
+
+/// A timeout Redis refuses by itself (negative, not a number) reaches it,
+/// and the learner reads Redis's own error, as in redis-cli.
+#[tokio::test]
+async fn an_invalid_blocking_timeout_gets_redis_own_error() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    assert_eq!(
+        app.exec(&id, "BLPOP q -1").await.text,
+        "(error) ERR timeout is negative"
+    );
+    assert_eq!(
+        app.exec(&id, "BLPOP q abc").await.text,
+        "(error) ERR timeout is not a float or out of range"
+    );
+    assert_eq!(
+        app.exec(&id, "XREAD BLOCK -1 STREAMS s $").await.text,
+        "(error) ERR timeout is negative"
+    );
+}

@@ -9,6 +9,27 @@ use protocol::ErrorCode;
 use super::{lower, refuse, Refusal, Verdict};
 use crate::limits::SandboxLimits;
 
+/// A timeout Redis itself refuses without waiting (negative, or not a
+/// number), forwarded so the learner reads Redis's own error.
+fn answered_by_redis(args: &[Vec<u8>]) -> Verdict {
+    Verdict::Forward {
+        args: args.to_vec(),
+        blocks_for: Duration::ZERO,
+    }
+}
+
+/// Text Redis cannot read as a number at all: no digit in it, and not one
+/// of the words its number parser takes (`inf`, `nan`). Anything with a
+/// digit could be a form Redis reads and Rust does not (`0x10`, sixteen
+/// seconds), so it stays refused.
+fn redis_refuses_as_a_number(text: &str) -> bool {
+    let lower = text.trim().to_ascii_lowercase();
+    !text.bytes().any(|b| b.is_ascii_digit())
+        && !["inf", "infinity", "nan"]
+            .iter()
+            .any(|word| lower.trim_start_matches(['+', '-']).starts_with(word))
+}
+
 fn max_block_secs(limits: &SandboxLimits) -> f64 {
     limits.max_block_ms as f64 / 1000.0
 }
@@ -34,6 +55,9 @@ pub(super) fn blocking_seconds(
                 "{name} with timeout 0 waits forever, and the console would hang. Give a timeout in seconds greater than 0 and at most {max}, for example 1 or 0.5."
             ),
         )),
+        // Redis refuses these at once, in its own words.
+        Some(s) if s < 0.0 => Ok(answered_by_redis(args)),
+        None if redis_refuses_as_a_number(&text) => Ok(answered_by_redis(args)),
         _ => Err(refuse(
             ErrorCode::BlockingTimeout,
             format!(
@@ -71,6 +95,10 @@ pub(super) fn xread_block(args: &[Vec<u8>], limits: &SandboxLimits) -> Result<Ve
 /// One `BLOCK` value: 1 to `max_block_ms` milliseconds.
 fn block_ms(name: &str, raw: &[u8], limits: &SandboxLimits) -> Result<Duration, Refusal> {
     let text = String::from_utf8_lossy(raw);
+    if text.parse::<i64>().is_ok_and(|ms| ms < 0) || redis_refuses_as_a_number(&text) {
+        // Redis answers at once, in its own words.
+        return Ok(Duration::ZERO);
+    }
     match text.parse::<u64>() {
         Ok(0) => Err(refuse(
             ErrorCode::BlockingForever,

@@ -157,8 +157,21 @@ fn info_needs_a_public_section() {
 fn blocking_timeouts_are_bounded() {
     assert_eq!(refused("BLPOP q 0").code, "blocking_forever");
     assert_eq!(refused("BLPOP q 6").code, "blocking_timeout");
-    assert_eq!(refused("BLPOP q -1").code, "blocking_timeout");
     assert_eq!(refused("BLPOP q nan").code, "blocking_timeout");
+    assert_eq!(refused("BLPOP q 0x10").code, "blocking_timeout");
+    assert_eq!(refused("BLPOP q -0").code, "blocking_forever");
+    // Redis refuses these itself, at once, in its own words.
+    for line in [
+        "BLPOP q -1",
+        "BLPOP q abc",
+        "XREAD BLOCK -1 STREAMS s $",
+        "XREAD BLOCK abc STREAMS s $",
+    ] {
+        let Verdict::Forward { blocks_for, .. } = run(line).unwrap() else {
+            panic!("{line} goes to Redis")
+        };
+        assert_eq!(blocks_for, Duration::ZERO, "{line}");
+    }
     assert_eq!(refused("BLMPOP 0 1 q LEFT").code, "blocking_forever");
     assert_eq!(
         run("BLPOP a b 0.5").unwrap(),
