@@ -28,6 +28,10 @@ pub struct CommandCatalog {
     pub docs: StaticJson,
     /// The same docs, typed: the console's `help` reads them.
     pub commands: Arc<protocol::CommandCatalog>,
+    /// Lowercase names of every setting the engine has (`CONFIG GET *`):
+    /// one it does not have is answered as Redis answers it, an empty
+    /// array, not refused as hidden.
+    pub settings: Arc<HashSet<String>>,
 }
 
 impl CommandCatalog {
@@ -52,7 +56,12 @@ impl CommandCatalog {
             .req_packed_command(redis::cmd("COMMAND").arg("DOCS"))
             .await
             .map_err(SandboxError::Connect)?;
+        let settings_reply = conn
+            .req_packed_command(redis::cmd("CONFIG").arg("GET").arg("*"))
+            .await
+            .map_err(SandboxError::Connect)?;
         process.kill().await;
+        let settings = setting_names(&settings_reply);
         let Value::Array(items) = value else {
             return Err(SandboxError::Spawn(format!(
                 "COMMAND LIST answered {value:?}"
@@ -73,11 +82,22 @@ impl CommandCatalog {
             names,
             docs: encoded,
             commands: Arc::new(docs),
+            settings: Arc::new(settings),
         })
     }
 
     pub fn has(&self, name: &str) -> bool {
         self.names.contains(name)
+    }
+}
+
+/// The names in `CONFIG GET *`'s reply: name/value pairs (RESP2) or a map.
+fn setting_names(reply: &Value) -> HashSet<String> {
+    let name = |v: &Value| crate::session::convert::text(v).map(|n| n.to_lowercase());
+    match reply {
+        Value::Array(items) => items.chunks(2).filter_map(|pair| name(&pair[0])).collect(),
+        Value::Map(pairs) => pairs.iter().filter_map(|(k, _)| name(k)).collect(),
+        _ => HashSet::new(),
     }
 }
 

@@ -91,18 +91,17 @@ pub struct Gateway {
     known: Arc<HashSet<String>>,
     /// The docs of what a learner may run, for redis-cli's own `help`.
     commands: Arc<CommandCatalog>,
+    /// Every setting the engine has (`CONFIG GET`).
+    settings: Arc<HashSet<String>>,
     metrics: Arc<Metrics>,
 }
 
 impl Gateway {
-    pub fn new(
-        known: Arc<HashSet<String>>,
-        commands: Arc<CommandCatalog>,
-        metrics: Arc<Metrics>,
-    ) -> Gateway {
+    pub fn new(catalog: &crate::catalog::CommandCatalog, metrics: Arc<Metrics>) -> Gateway {
         Gateway {
-            known,
-            commands,
+            known: Arc::new(catalog.names.clone()),
+            commands: catalog.commands.clone(),
+            settings: catalog.settings.clone(),
             metrics,
         }
     }
@@ -187,6 +186,7 @@ impl Gateway {
                 &PolicyContext {
                     known: &self.known,
                     commands: &self.commands,
+                    settings: &self.settings,
                     limits,
                     queued: link.queued(),
                 },

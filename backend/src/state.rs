@@ -116,11 +116,7 @@ impl AppState {
         let sessions = SessionRegistry::new(pool);
         sessions.start_reaper();
         let metrics = Arc::new(Metrics::default());
-        let gateway = Arc::new(Gateway::new(
-            Arc::new(catalog.names.clone()),
-            catalog.commands.clone(),
-            metrics.clone(),
-        ));
+        let gateway = Arc::new(Gateway::new(&catalog, metrics.clone()));
         Ok(AppState {
             engine,
             course: Arc::new(course),

@@ -53,6 +53,8 @@ pub struct PolicyContext<'a> {
     pub known: &'a HashSet<String>,
     /// The docs of what a learner may run (`help`).
     pub commands: &'a protocol::CommandCatalog,
+    /// Lowercase names of every setting the engine has.
+    pub settings: &'a HashSet<String>,
     pub limits: &'a SandboxLimits,
     /// Commands queued so far, when inside MULTI.
     pub queued: Option<usize>,
@@ -171,7 +173,7 @@ fn check_command(
         blocks_for: Duration::ZERO,
     };
     match name {
-        "config" => config_get(args),
+        "config" => config_get(args, ctx.settings),
         "info" => info(args).map(|()| forward(args.to_vec())),
         // The timeout is last (`BLPOP key … timeout`) or first (`BLMPOP
         // timeout numkeys …`); with too few arguments Redis itself explains
@@ -214,7 +216,7 @@ fn refuse_script_flags(body: &[u8]) -> Result<(), Refusal> {
     script_flags_refusal(body).map_or(Ok(()), Err)
 }
 
-fn config_get(args: &[Vec<u8>]) -> Result<Verdict, Refusal> {
+fn config_get(args: &[Vec<u8>], settings: &HashSet<String>) -> Result<Verdict, Refusal> {
     // args: CONFIG GET p1 [p2 …]; a missing parameter is Redis's arity error.
     if args.len() < 3 {
         return Ok(Verdict::Forward {
@@ -240,6 +242,12 @@ fn config_get(args: &[Vec<u8>]) -> Result<Verdict, Refusal> {
                 .for_each(|p| add(p.as_bytes()));
         } else {
             let exact = lower(pattern);
+            // A setting the engine does not have: Redis leaves it out of
+            // its answer (all of them: an empty array). Unknown settings
+            // (no list) are refused as hidden, to be safe.
+            if !settings.is_empty() && !settings.contains(&exact) {
+                continue;
+            }
             if !READABLE_CONFIG.contains(&exact.as_str()) {
                 return Err(refuse(
                     ErrorCode::ConfigRefused,

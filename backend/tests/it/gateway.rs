@@ -406,3 +406,14 @@ async fn an_invalid_blocking_timeout_gets_redis_own_error() {
         "(error) ERR timeout is negative"
     );
 }
+
+/// `CONFIG GET` of a setting the engine does not have answers as Redis
+/// does (nothing); one it hides stays refused.
+#[tokio::test]
+async fn config_get_of_no_such_setting_is_an_empty_array() {
+    let app = TestApp::spawn().await;
+    let id = app.new_session().await;
+    assert_eq!(app.exec(&id, "CONFIG GET nope").await.text, "(empty array)");
+    let (status, code, _) = app.exec_refused(&id, "CONFIG GET dir").await;
+    assert_eq!((status, code.as_str()), (403, "config_refused"));
+}

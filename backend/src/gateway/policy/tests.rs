@@ -27,6 +27,7 @@ fn run_queued(line: &str, queued: Option<usize>) -> Result<Verdict, Refusal> {
         &PolicyContext {
             known: &known,
             commands: &protocol::CommandCatalog::default(),
+            settings: &HashSet::new(),
             limits: &limits,
             queued,
         },
@@ -256,4 +257,35 @@ fn quit_is_answered_locally() {
 fn argument_count_is_capped() {
     let line = format!("MSET {}", "k v ".repeat(600));
     assert_eq!(refused(&line).code, "too_many_arguments");
+}
+
+/// A setting the engine does not have is left out, as Redis leaves it out;
+/// one it has and the sandbox hides is refused.
+#[test]
+fn config_get_of_a_setting_nobody_has_is_an_empty_answer() {
+    let args = |line: &str| protocol::split_args(line.as_bytes()).unwrap();
+    let settings: HashSet<String> = ["maxmemory", "dir"].map(String::from).into();
+    let limits = SandboxLimits::default();
+    let known = known();
+    let ctx = PolicyContext {
+        known: &known,
+        commands: &protocol::CommandCatalog::default(),
+        settings: &settings,
+        limits: &limits,
+        queued: None,
+    };
+    assert_eq!(
+        check(&args("CONFIG GET nope"), &ctx).unwrap(),
+        Verdict::Local(Reply::array(vec![]))
+    );
+    assert_eq!(
+        check(&args("CONFIG GET dir"), &ctx).unwrap_err().code,
+        ErrorCode::ConfigRefused
+    );
+    let Verdict::Forward { args: sent, .. } =
+        check(&args("CONFIG GET nope maxmemory"), &ctx).unwrap()
+    else {
+        panic!("expected forward")
+    };
+    assert_eq!(sent[2..], [b"maxmemory".to_vec()]);
 }
