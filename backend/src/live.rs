@@ -13,6 +13,7 @@ pub mod autoplay;
 mod classrooms;
 mod demo;
 pub mod facts;
+pub mod greeting;
 mod presence;
 mod relay;
 mod requests;

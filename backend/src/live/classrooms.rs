@@ -16,6 +16,8 @@ use crate::state::AppState;
 #[derive(Default)]
 pub struct Classrooms {
     rooms: Mutex<HashMap<String, Arc<LiveRoom>>>,
+    /// Room sockets still waiting for their hello, per client address.
+    pub greetings: Arc<super::greeting::Greetings>,
     /// Started by the first room call (they all bring the `AppState`), so
     /// a server whose rooms are never used holds no Pub/Sub connection.
     relay: OnceLock<Relay>,

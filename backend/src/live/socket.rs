@@ -17,6 +17,7 @@ use super::requests::Requests;
 use super::LiveRoom;
 use crate::control::learners::LearnerRef;
 use crate::heartbeat::{self, Heartbeat};
+use crate::live::greeting::Greeting;
 use crate::state::AppState;
 
 /// The first message must arrive within this.
@@ -102,12 +103,17 @@ pub async fn serve(
     room_id: String,
     name: String,
     ip: IpAddr,
+    greeting: Greeting,
 ) {
     // A page that takes no message for a whole ping interval is gone, as
     // one that says nothing for that long.
     let within = Duration::from_millis(state.sessions.pool().spec().limits.ws_ping_every_ms);
     let who = match hello(&mut socket, &state, &room_id).await {
-        Ok(who) => who,
+        Ok(who) => {
+            // Said hello: it now counts as the learner's or instructor's.
+            drop(greeting);
+            who
+        }
         Err(error) => {
             let _ = send(
                 &mut socket,

@@ -696,3 +696,44 @@ async fn a_room_page_that_stopped_answering_pings_is_closed() {
     // The live page still gets answers.
     alive.ack(|seq| C::Ping { seq }).await;
 }
+
+/// Room sockets that have not said hello speak for nobody, so one address
+/// may keep only a room's capacity of them waiting; the next is refused
+/// with a sentence, and a socket that says hello gives its place back.
+#[tokio::test]
+async fn one_address_keeps_only_so_many_room_sockets_waiting_for_hello() {
+    const GREETING_PER_IP: usize = 5;
+    let mut config = crate::support::default_config();
+    config.room_capacity = GREETING_PER_IP as u32;
+    let app = TestApp::with_config(config).await;
+    let room = new_room(&app).await;
+    let url = app.room_ws_url(&room.room);
+    let mut waiting = Vec::new();
+    for _ in 0..GREETING_PER_IP {
+        waiting.push(crate::support::room_ws::RoomClient::open(&url).await);
+    }
+    let ip = "127.0.0.1".parse().unwrap();
+    assert_eq!(app.state.classrooms.greetings.waiting(ip), GREETING_PER_IP);
+    match tokio_tungstenite::connect_async(url.as_str()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 429);
+            let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                .into_owned();
+            assert!(
+                body.contains("too_many_sockets") && body.contains("hello"),
+                "{body}"
+            );
+        }
+        other => panic!("the next waiting socket is refused: {other:?}"),
+    }
+    // One says hello (a learner of the room): its place comes back.
+    let (token, _) = member(&app, &room, "Ada").await;
+    let mut first = waiting.remove(0);
+    first.send(&C::Hello { token }).await;
+    assert!(matches!(first.next().await, S::Welcome { .. }));
+    assert_eq!(
+        app.state.classrooms.greetings.waiting(ip),
+        GREETING_PER_IP - 1
+    );
+    let _next = crate::support::room_ws::RoomClient::open(&url).await;
+}

@@ -51,6 +51,18 @@ pub async fn socket(
         code: protocol::ErrorCode::InvalidRequest,
         message: format!("The room socket is a WebSocket: {rejection}."),
     })?;
+    // A whole class behind one address may be connecting at once.
+    let cap = state.rooms.capacity as usize;
+    let greeting = state
+        .classrooms
+        .greetings
+        .admit(peer.ip(), cap)
+        .ok_or_else(|| HttpError::BadRequest {
+            code: protocol::ErrorCode::TooManySockets,
+            message: format!(
+                "{cap} room pages from your address are still connecting (each says hello within 10 s); try again in a moment."
+            ),
+        })?;
     Ok(ws
         .max_message_size(MAX_MESSAGE)
         // Checked on the frame's header: one frame can never make the
@@ -58,7 +70,7 @@ pub async fn socket(
         .max_frame_size(MAX_MESSAGE)
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| {
-            crate::live::socket::serve(socket, state, room.id, room.name, peer.ip())
+            crate::live::socket::serve(socket, state, room.id, room.name, peer.ip(), greeting)
         }))
 }
 
